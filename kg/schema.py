@@ -1,0 +1,107 @@
+"""The graph schema, described once.
+
+Ingest, graph queries, the vector-store item text and the entity linker all
+read this structure; a catalogue from another domain (books with AUTHORED and
+SERIES, say) plugs in by describing its own :class:`CatalogueSchema`, not by
+editing queries.  Labels and relationship types can't be Cypher parameters, so
+every one used in a query comes from here and is checked by
+:func:`safe_identifier` — never from user text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_IDENTIFIER = re.compile(r"^[A-Z][A-Za-z0-9_]*$")
+
+
+def safe_identifier(name: str) -> str:
+    """Return ``name`` if it is a plain label/type identifier, else raise."""
+    if not _IDENTIFIER.fullmatch(name):
+        raise ValueError(f"not a safe graph identifier: {name!r}")
+    return name
+
+
+@dataclass(frozen=True)
+class AttributeRelation:
+    """An item field whose values become nodes linked to the item.
+
+    ``field``: key in the catalogue row (``"directors"``); ``label``: node label
+    of the values (``"Person"``); ``relation``: relationship type from item to
+    value's relation (``"DIRECTED"``); ``value_is_subject``: the edge points
+    from the value to the item, as in ``(:Person)-[:DIRECTED]->(:Item)``;
+    ``phrase``: how the relation reads in an
+    explanation ("directed by"); ``weight``: how much sharing such a value says
+    about two items being alike (a shared director says more than a shared
+    country); ``max_degree``: values linked to more items than this are too
+    common to make a useful path (the "Drama" genre, the "USA" country).
+    """
+
+    field: str
+    label: str
+    relation: str
+    phrase: str
+    weight: float
+    value_is_subject: bool = False
+    in_item_text: bool = True
+    max_degree: int | None = None
+
+    def __post_init__(self) -> None:
+        safe_identifier(self.label)
+        safe_identifier(self.relation)
+
+
+@dataclass(frozen=True)
+class CatalogueSchema:
+    """Item label plus the attribute relations of one catalogue domain."""
+
+    item_label: str
+    item_noun: str
+    relations: tuple[AttributeRelation, ...]
+
+    def __post_init__(self) -> None:
+        safe_identifier(self.item_label)
+        fields = [relation.field for relation in self.relations]
+        if len(fields) != len(set(fields)):
+            raise ValueError("each attribute field may appear once in a schema")
+
+    @property
+    def field_names(self) -> frozenset[str]:
+        return frozenset(relation.field for relation in self.relations)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(relation.label for relation in self.relations))
+
+    def relation_for(self, field_name: str) -> AttributeRelation:
+        for relation in self.relations:
+            if relation.field == field_name:
+                return relation
+        raise KeyError(field_name)
+
+    def relation_by_type(self, relation_type: str) -> AttributeRelation:
+        for relation in self.relations:
+            if relation.relation == relation_type:
+                return relation
+        raise KeyError(relation_type)
+
+
+USER_LABEL = "User"
+USER_RELATIONS = ("LIKED", "DISLIKED", "SEEN", "RATED")
+
+MOVIE_SCHEMA = CatalogueSchema(
+    item_label="Item",
+    item_noun="movie",
+    relations=(
+        AttributeRelation("genres", "Genre", "HAS_GENRE", "in the genre", 0.6, max_degree=2500),
+        AttributeRelation("directors", "Person", "DIRECTED", "directed by", 3.0, value_is_subject=True),
+        AttributeRelation("cast", "Person", "ACTED_IN", "starring", 1.5, value_is_subject=True),
+        AttributeRelation("writers", "Person", "WROTE", "written by", 2.0, value_is_subject=True),
+        AttributeRelation("composers", "Person", "SCORED", "with music by", 1.2, value_is_subject=True),
+        AttributeRelation("studios", "Company", "PRODUCED_BY", "produced by", 0.8, max_degree=400),
+        AttributeRelation("countries", "Country", "FROM_COUNTRY", "from", 0.3, in_item_text=False, max_degree=300),
+        AttributeRelation("languages", "Language", "IN_LANGUAGE", "in", 0.3, in_item_text=False, max_degree=300),
+        AttributeRelation("tags", "Tag", "TAGGED", "tagged", 1.0, max_degree=400),
+    ),
+)
