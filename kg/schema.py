@@ -32,7 +32,8 @@ class AttributeRelation:
     value's relation (``"DIRECTED"``); ``value_is_subject``: the edge points
     from the value to the item, as in ``(:Person)-[:DIRECTED]->(:Item)``;
     ``phrase``: how the relation reads in an
-    explanation ("directed by"); ``weight``: how much sharing such a value says
+    explanation path ("directed by"); ``clause``: how it reads in a sentence
+    about the item ("was directed by"); ``weight``: how much sharing such a value says
     about two items being alike (a shared director says more than a shared
     country); ``max_degree``: values linked to more items than this are too
     common to make a useful path (the "Drama" genre, the "USA" country).
@@ -43,6 +44,7 @@ class AttributeRelation:
     relation: str
     phrase: str
     weight: float
+    clause: str = ""
     value_is_subject: bool = False
     in_item_text: bool = True
     max_degree: int | None = None
@@ -50,6 +52,8 @@ class AttributeRelation:
     def __post_init__(self) -> None:
         safe_identifier(self.label)
         safe_identifier(self.relation)
+        if not self.clause:
+            object.__setattr__(self, "clause", f"is {self.phrase}")
 
 
 @dataclass(frozen=True)
@@ -94,14 +98,18 @@ MOVIE_SCHEMA = CatalogueSchema(
     item_label="Item",
     item_noun="movie",
     relations=(
-        AttributeRelation("genres", "Genre", "HAS_GENRE", "in the genre", 0.6, max_degree=2500),
-        AttributeRelation("directors", "Person", "DIRECTED", "directed by", 3.0, value_is_subject=True),
-        AttributeRelation("cast", "Person", "ACTED_IN", "starring", 1.5, value_is_subject=True),
-        AttributeRelation("writers", "Person", "WROTE", "written by", 2.0, value_is_subject=True),
-        AttributeRelation("composers", "Person", "SCORED", "with music by", 1.2, value_is_subject=True),
-        AttributeRelation("studios", "Company", "PRODUCED_BY", "produced by", 0.8, max_degree=400),
-        AttributeRelation("countries", "Country", "FROM_COUNTRY", "from", 0.3, in_item_text=False, max_degree=300),
-        AttributeRelation("languages", "Language", "IN_LANGUAGE", "in", 0.3, in_item_text=False, max_degree=300),
-        AttributeRelation("tags", "Tag", "TAGGED", "tagged", 1.0, max_degree=400),
+        AttributeRelation("genres", "Genre", "HAS_GENRE", "genre", 0.6, "is also", max_degree=2500),
+        AttributeRelation("directors", "Person", "DIRECTED", "directed by", 3.0, "was directed by", value_is_subject=True),
+        AttributeRelation("cast", "Person", "ACTED_IN", "starring", 1.5, "stars", value_is_subject=True),
+        AttributeRelation("writers", "Person", "WROTE", "written by", 2.0, "was written by", value_is_subject=True),
+        AttributeRelation("composers", "Person", "SCORED", "music by", 1.2, "has music by", value_is_subject=True),
+        AttributeRelation("studios", "Company", "PRODUCED_BY", "produced by", 0.8, "was produced by", max_degree=400),
+        AttributeRelation(
+            "countries", "Country", "FROM_COUNTRY", "from", 0.3, "is from", in_item_text=False, max_degree=300
+        ),
+        AttributeRelation(
+            "languages", "Language", "IN_LANGUAGE", "language", 0.3, "is in", in_item_text=False, max_degree=300
+        ),
+        AttributeRelation("tags", "Tag", "TAGGED", "tagged", 1.0, "is also tagged", max_degree=400),
     ),
 )

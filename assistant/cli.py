@@ -1,0 +1,189 @@
+"""The ``concierge`` command line: ingest, ask, chat, why, feedback, profile, ui.
+
+Every command reads the one Settings object (so ``CONCIERGE_*`` variables
+apply) and reports bad input as a one-line error with exit status 2, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.api import Assistant
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "catalogue", None):
+        overrides["catalogue"] = Path(args.catalogue)
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = Path(args.data_dir)
+    return Settings(**overrides)
+
+
+def _assistant(args: argparse.Namespace) -> Assistant:
+    """Imported lazily so that ``--help`` and ``profile`` start without loading models."""
+    from assistant.api import Assistant
+
+    return Assistant.from_settings(_settings(args), progress=True)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from assistant.ingest import ingest
+
+    report = ingest(_settings(args), progress=True)
+    state = "unchanged, nothing to do" if report.skipped else "built"
+    print(f"{report.items} items, {report.interactions} interactions: {state} in {report.seconds:.1f} s")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    assistant = _assistant(args)
+    try:
+        reply = assistant.chat(args.session, args.text)
+    finally:
+        assistant.close()
+    print(reply.model_dump_json(indent=2) if args.json else reply.text)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from assistant.api import InvalidInput
+    from assistant.types import Reply
+
+    assistant = _assistant(args)
+    print("Concierge is ready. Type a message, 'why N' about the Nth suggestion, or 'quit'.")
+    last: Reply | None = None
+    try:
+        while True:
+            try:
+                text = input("you> ").strip()
+            except EOFError:
+                break
+            if text in ("quit", "exit"):
+                break
+            if text.startswith("why ") and last is not None and text[4:].strip().isdigit():
+                position = int(text[4:]) - 1
+                if 0 <= position < len(last.recommendations):
+                    print(assistant.why(args.session, last.recommendations[position].item.id).text)
+                    continue
+            try:
+                print("concierge> ", end="", flush=True)
+                for event in assistant.stream(args.session, text):
+                    if isinstance(event, Reply):
+                        last = event
+                    else:
+                        print(event, end="", flush=True)
+                print()
+            except InvalidInput as exc:
+                print(f"(not sent: {exc})")
+    finally:
+        assistant.close()
+    return 0
+
+
+def cmd_why(args: argparse.Namespace) -> int:
+    assistant = _assistant(args)
+    try:
+        answer = assistant.why(args.session, args.item_id)
+    finally:
+        assistant.close()
+    print(answer.model_dump_json(indent=2) if args.json else answer.text)
+    return 0
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    assistant = _assistant(args)
+    try:
+        profile = assistant.feedback(args.session, args.item_id, args.kind)
+    finally:
+        assistant.close()
+    print(profile.model_dump_json(indent=2))
+    return 0
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    from assistant.store import ProfileStore
+
+    store = ProfileStore(_settings(args).profile_db)
+    if args.action == "delete":
+        store.delete_session(args.session)
+        print(f"deleted everything stored for session {args.session!r}")
+        return 0
+    print(store.load_profile(args.session).model_dump_json(indent=2))
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from ui.app import launch
+
+    launch(_settings(args), host=args.host, port=args.port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="concierge", description="Conversational recommendation assistant.")
+    parser.add_argument("--data-dir", help="where indexes and profiles live (default: settings)")
+    parser.add_argument("--catalogue", help="catalogue directory (default: the shipped demo)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ingest = commands.add_parser("ingest", help="build the vector store and the graph from a catalogue")
+    ingest.set_defaults(handler=cmd_ingest)
+
+    ask = commands.add_parser("ask", help="one turn")
+    ask.add_argument("text")
+    ask.add_argument("--session", default="cli")
+    ask.add_argument("--json", action="store_true", help="print the typed reply as JSON")
+    ask.set_defaults(handler=cmd_ask)
+
+    chat = commands.add_parser("chat", help="interactive chat in the terminal")
+    chat.add_argument("--session", default="cli")
+    chat.set_defaults(handler=cmd_chat)
+
+    why = commands.add_parser("why", help="why an item was suggested in a session")
+    why.add_argument("item_id")
+    why.add_argument("--session", default="cli")
+    why.add_argument("--json", action="store_true")
+    why.set_defaults(handler=cmd_why)
+
+    feedback = commands.add_parser("feedback", help="thumbs up/down or seen on an item")
+    feedback.add_argument("item_id")
+    feedback.add_argument("kind", choices=["liked", "disliked", "seen"])
+    feedback.add_argument("--session", default="cli")
+    feedback.set_defaults(handler=cmd_feedback)
+
+    profile = commands.add_parser("profile", help="show/export or delete a session's profile")
+    profile.add_argument("action", choices=["show", "export", "delete"])
+    profile.add_argument("--session", default="cli")
+    profile.set_defaults(handler=cmd_profile)
+
+    ui = commands.add_parser("ui", help="start the Gradio web UI")
+    ui.add_argument("--host", default=None)
+    ui.add_argument("--port", type=int, default=None)
+    ui.set_defaults(handler=cmd_ui)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from assistant.api import InvalidInput
+    from kg.catalogue import CatalogueError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (InvalidInput, CatalogueError) as exc:
+        print(f"concierge: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

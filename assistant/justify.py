@@ -1,0 +1,71 @@
+"""Justifications built only from evidence.
+
+Each sentence restates facts that the evidence holds — a shared director from a
+graph path, a co-like count from the interaction log, an attribute the user
+asked for — in a fixed, fluent form.  Nothing here can introduce a name or a
+number that the evidence does not contain, which is what makes the template
+the safe fallback for any generated wording.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from kg.schema import CatalogueSchema
+from retrieval.evidence import Evidence, PathEvidence
+
+MAX_FACTS = 2
+
+
+def _join(names: list[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _path_facts(paths: tuple[PathEvidence, ...], schema: CatalogueSchema) -> list[str]:
+    """'like Blade Runner (1982), it was directed by Ridley Scott', strongest relations first.
+
+    At most ``MAX_FACTS`` attribute values are used, grouped by the liked item
+    they connect to; weak links (a shared genre) are used only when nothing
+    stronger connects the items.
+    """
+    links: list[tuple[float, str, str, str]] = []
+    for path in paths:
+        if len(path.nodes) != 3:
+            continue
+        try:
+            relation = schema.relation_by_type(path.relations[-1])
+        except KeyError:
+            continue
+        links.append((relation.weight, path.nodes[0].name, relation.clause, path.nodes[1].name))
+    links.sort(key=lambda link: -link[0])
+    chosen = links[:MAX_FACTS]
+    by_source: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for _, source_name, clause, value in chosen:
+        by_source[source_name][clause].append(value)
+    return [
+        f"like {source_name}, it {' and '.join(f'{clause} {_join(values)}' for clause, values in clauses.items())}"
+        for source_name, clauses in by_source.items()
+    ]
+
+
+def template_justification(evidence: Evidence, schema: CatalogueSchema, item_title: str) -> str:
+    """One or two sentences built from the strongest pieces of evidence."""
+    sentences: list[str] = []
+    facts = _path_facts(evidence.paths, schema)[:MAX_FACTS]
+    if facts:
+        sentences.append(f"{facts[0][0].upper()}{facts[0][1:]}" + (f"; {facts[1]}" if len(facts) > 1 else "") + ".")
+    if evidence.collaborative is not None and len(sentences) < MAX_FACTS:
+        signal = evidence.collaborative
+        people = "person" if signal.co_likers == 1 else "people"
+        rating = f", rating it {signal.mean_rating:.1f} on average" if signal.mean_rating is not None else ""
+        sentences.append(f"{signal.co_likers} {people} who liked {signal.source_title} also liked it{rating}.")
+    if evidence.attribute_matches and len(sentences) < MAX_FACTS:
+        values = [match.value for match in evidence.attribute_matches][:3]
+        sentences.append(f"It matches what you asked for: {_join(values)}.")
+    if not sentences and evidence.vector_similarity is not None:
+        sentences.append("Its description is among the closest matches to your request in the catalogue.")
+    if not sentences:
+        sentences.append(f"{item_title} is among the most liked titles in the catalogue that fit your request.")
+    return " ".join(sentences)

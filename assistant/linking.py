@@ -1,0 +1,230 @@
+"""Entity linking: ground names in a message in the catalogue.
+
+Deterministic and conservative: a span becomes an item only if its normalised
+text is a catalogue title (or, when quoted, a close fuzzy match of one), and a
+short title made of common words ("Up", "Her", "It") counts only when the user
+capitalised or quoted it.  People, genres and other attribute values are
+looked up the same way in the values the catalogue's schema fields hold.  A
+name that matches nothing is reported as unlinked text, never as an invented id.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from kg.catalogue import Catalogue, Item, natural_title
+
+MAX_TITLE_TOKENS = 12
+FUZZY_MIN_SCORE = 90.0
+LINKED_FIELDS = ("genres", "directors", "cast", "writers", "composers", "studios", "languages")
+PERSON_FIELDS = ("directors", "cast", "writers", "composers")
+
+COMMON_WORDS = frozenset(
+    """a an the and or but of in on at to for with by from is it its i me my you your we our they them he she her
+    him his this that these those be been was were are am do did does done have has had up down out over under
+    again more most some any all no not only own same so than too very can will just should now new one two
+    love like liked loved movie movies film films something anything watch watched seen see good great best
+    nice fun funny big little old young last first next night day time life man men woman women girl boy home
+    kids family war what who why how when where which there here then also please thanks thank hi hello""".split()
+)
+
+GENRE_SYNONYMS = {
+    "sci fi": "Sci-Fi",
+    "scifi": "Sci-Fi",
+    "science fiction": "Sci-Fi",
+    "romcom": "Romance",
+    "rom com": "Romance",
+    "romantic": "Romance",
+    "animated": "Animation",
+    "cartoon": "Animation",
+    "cartoons": "Animation",
+    "scary": "Horror",
+    "horrors": "Horror",
+    "comedies": "Comedy",
+    "funny": "Comedy",
+    "thrillers": "Thriller",
+    "documentaries": "Documentary",
+    "musicals": "Musical",
+    "westerns": "Western",
+    "dramas": "Drama",
+    "action": "Action",
+    "kids": "Children",
+    "children": "Children",
+    "family": "Children",
+    "noir": "Film-Noir",
+    "film noir": "Film-Noir",
+    "war": "War",
+    "crime": "Crime",
+    "mystery": "Mystery",
+    "mysteries": "Mystery",
+    "fantasy": "Fantasy",
+    "adventure": "Adventure",
+    "adventures": "Adventure",
+    "romance": "Romance",
+    "animation": "Animation",
+    "horror": "Horror",
+    "thriller": "Thriller",
+    "comedy": "Comedy",
+    "drama": "Drama",
+    "documentary": "Documentary",
+    "musical": "Musical",
+    "western": "Western",
+    "imax": "IMAX",
+}
+
+
+def normalise(text: str) -> str:
+    """Casefold, strip accents and punctuation, '&' -> 'and', collapse spaces."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.casefold().replace("&", " and ")
+    text = re.sub(r"[^\w\s]", " ", text)
+    return " ".join(text.replace("_", " ").split())
+
+
+def title_keys(item: Item) -> set[str]:
+    """The normalised forms a person might use for an item's title."""
+    natural = natural_title(item.title)
+    main, _, rest = natural.partition(" (")
+    keys = {normalise(natural), normalise(main)}
+    for alternative in re.findall(r"\((?:a\.k\.a\. |aka )?([^)]+)\)", natural):
+        keys.add(normalise(natural_title(alternative)))
+    keys |= {key.removeprefix("the ") for key in keys if key.startswith("the ")}
+    return {key for key in keys if key}
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A span of the message grounded in the catalogue."""
+
+    surface: str
+    start: int
+    end: int
+    item_id: str | None = None
+    field: str | None = None
+    value: str | None = None
+
+    @property
+    def is_item(self) -> bool:
+        return self.item_id is not None
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    start: int
+    end: int
+
+
+def _tokens(message: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    for match in re.finditer(r"[^\s]+", message):
+        word = normalise(match.group())
+        if word:
+            for part in word.split():
+                tokens.append(_Token(part, match.start(), match.end()))
+    return tokens
+
+
+class EntityLinker:
+    """Finds catalogue items and attribute values named in free text."""
+
+    def __init__(self, catalogue: Catalogue, popularity: Callable[[str], float]) -> None:
+        self.catalogue = catalogue
+        self._popularity = popularity
+        self._titles: dict[str, list[str]] = defaultdict(list)
+        for item in catalogue.items.values():
+            for key in title_keys(item):
+                self._titles[key].append(item.id)
+        self._attributes: dict[str, tuple[str, str]] = {}
+        for field_name in LINKED_FIELDS:
+            for item in catalogue.items.values():
+                for value in item.values(field_name):
+                    key = normalise(value)
+                    if field_name in PERSON_FIELDS and len(key.split()) < 2:
+                        continue
+                    self._attributes.setdefault(key, (field_name, value))
+        for synonym, genre in GENRE_SYNONYMS.items():
+            self._attributes[synonym] = ("genres", genre)
+        self._title_keys = list(self._titles)
+
+    def link(self, message: str) -> tuple[list[Mention], list[str]]:
+        """Return grounded mentions (longest first wins) and unlinked quoted names."""
+        tokens = _tokens(message)
+        taken = [False] * len(tokens)
+        mentions: list[Mention] = []
+        quoted = self._quoted_spans(message)
+        for length in range(min(MAX_TITLE_TOKENS, len(tokens)), 0, -1):
+            for start in range(0, len(tokens) - length + 1):
+                if any(taken[start : start + length]):
+                    continue
+                span = tokens[start : start + length]
+                key = " ".join(token.text for token in span)
+                surface = message[span[0].start : span[-1].end]
+                mention = self._match(key, surface, span, message, quoted)
+                if mention is not None:
+                    mentions.append(mention)
+                    taken[start : start + length] = [True] * length
+        unlinked: list[str] = []
+        for start, end, text in quoted:
+            if any(m.start >= start and m.end <= end + 1 for m in mentions):
+                continue
+            fuzzy = self._fuzzy_item(text, start, end)
+            if fuzzy is not None:
+                mentions.append(fuzzy)
+            else:
+                unlinked.append(text)
+        mentions.sort(key=lambda mention: mention.start)
+        return mentions, unlinked
+
+    def _match(self, key: str, surface: str, span: list[_Token], message: str, quoted: list[tuple[int, int, str]]) -> Mention | None:
+        start, end = span[0].start, span[-1].end
+        is_quoted = any(q_start <= start and end <= q_end + 1 for q_start, q_end, _ in quoted)
+        if key in self._titles and (is_quoted or self._plausible_title(key, surface)):
+            item_id = self._disambiguate(self._titles[key], message[end : end + 8])
+            return Mention(surface=surface.strip("\"'“”‘’,.!?"), start=start, end=end, item_id=item_id)
+        if key in self._attributes and not (len(span) == 1 and key in COMMON_WORDS and key not in GENRE_SYNONYMS):
+            field_name, value = self._attributes[key]
+            return Mention(surface=surface.strip("\"'“”‘’,.!?"), start=start, end=end, field=field_name, value=value)
+        return None
+
+    @staticmethod
+    def _plausible_title(key: str, surface: str) -> bool:
+        words = key.split()
+        if all(word in COMMON_WORDS for word in words):
+            return surface[:1].isupper() and len(words) >= 2
+        if len(words) == 1:
+            return surface[:1].isupper()
+        return True
+
+    def _disambiguate(self, item_ids: list[str], following: str) -> str:
+        year = re.match(r"\W*\(?\s*(\d{4})\b", following)
+        if year:
+            wanted = int(year.group(1))
+            same_year = [item_id for item_id in item_ids if self.catalogue.items[item_id].year == wanted]
+            if same_year:
+                item_ids = same_year
+        return max(item_ids, key=lambda item_id: (self._popularity(item_id), item_id))
+
+    def _fuzzy_item(self, text: str, start: int, end: int) -> Mention | None:
+        key = normalise(text)
+        if len(key) < 4:
+            return None
+        match = process.extractOne(key, self._title_keys, scorer=fuzz.ratio, score_cutoff=FUZZY_MIN_SCORE)
+        if match is None:
+            return None
+        item_id = self._disambiguate(self._titles[match[0]], "")
+        return Mention(surface=text, start=start, end=end, item_id=item_id)
+
+    @staticmethod
+    def _quoted_spans(message: str) -> list[tuple[int, int, str]]:
+        spans = []
+        for match in re.finditer(r"[\"“]([^\"”]{2,120})[\"”]", message):
+            spans.append((match.start(1), match.end(1), match.group(1).strip()))
+        return spans

@@ -1,0 +1,104 @@
+"""Reply text: the LLM writes the words around a list that code renders.
+
+The list of recommendations (titles and justifications) is rendered from the
+ranked, evidenced items, so the model never decides which items appear.  The
+model's introduction is streamed sentence by sentence, and a sentence that
+names a catalogue title outside this turn's items is dropped in favour of a
+template sentence: small models like to name films of their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Sequence
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+from assistant.linking import EntityLinker
+from assistant.types import Recommendation
+from prompts import load_prompt
+
+LOGGER = logging.getLogger(__name__)
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+MAX_INTRO_SENTENCES = 2
+MAX_INTRO_CHARS = 320
+
+
+def render_list(recommendations: Sequence[Recommendation]) -> str:
+    """The numbered list shown under the introduction."""
+    lines = []
+    for position, recommendation in enumerate(recommendations, start=1):
+        lines.append(f"{position}. **{recommendation.item.title}**: {recommendation.justification}")
+    return "\n".join(lines)
+
+
+def template_intro(count: int, liked_titles: Sequence[str]) -> str:
+    noun = "movie" if count == 1 else "movies"
+    if liked_titles:
+        return f"Here are {count} {noun} picked for you from what you liked ({', '.join(liked_titles[:3])})."
+    return f"Here are {count} {noun} picked for you."
+
+
+class ReplyWriter:
+    """Streams LLM-written sentences that passed the title guard."""
+
+    def __init__(self, chat_model: BaseChatModel, linker: EntityLinker) -> None:
+        self.chat_model = chat_model
+        self.linker = linker
+
+    def introduction(
+        self, message: str, liked_titles: Sequence[str], constraints: str, allowed_ids: set[str], count: int
+    ) -> Iterator[str]:
+        prompt = load_prompt("reply_user").format(
+            message=message,
+            liked=", ".join(liked_titles) or "nothing yet",
+            constraints=constraints or "none",
+            count=count,
+        )
+        messages = [SystemMessage(load_prompt("reply_system")), HumanMessage(prompt)]
+        yield from self._guarded(messages, allowed_ids, fallback=template_intro(count, liked_titles))
+
+    def small_talk(self, message: str) -> Iterator[str]:
+        messages: list[BaseMessage] = [SystemMessage(load_prompt("chat_system")), HumanMessage(message)]
+        fallback = "Tell me a few movies, people or genres you like or dislike, and any limits such as a decade."
+        yield from self._guarded(messages, set(), fallback=fallback)
+
+    def _guarded(self, messages: list[BaseMessage], allowed_ids: set[str], fallback: str) -> Iterator[str]:
+        """Yield whole sentences that name no catalogue title outside ``allowed_ids``."""
+        buffer = ""
+        emitted = 0
+        written = 0
+        try:
+            for chunk in self.chat_model.stream(messages):
+                buffer += str(chunk.content)
+                *complete, buffer = SENTENCE_END.split(buffer)
+                for sentence in complete:
+                    if emitted >= MAX_INTRO_SENTENCES or written > MAX_INTRO_CHARS:
+                        break
+                    clean = self._acceptable(sentence, allowed_ids)
+                    if clean:
+                        yield ("" if emitted == 0 else " ") + clean
+                        emitted += 1
+                        written += len(clean)
+                if emitted >= MAX_INTRO_SENTENCES or written > MAX_INTRO_CHARS:
+                    break
+        except Exception as exc:  # noqa: BLE001 - a failing model must not fail the turn; the template stands in
+            LOGGER.warning("chat model failed, using the template wording: %s", exc)
+        if emitted < MAX_INTRO_SENTENCES and buffer.strip():
+            clean = self._acceptable(buffer, allowed_ids)
+            if clean and written + len(clean) <= MAX_INTRO_CHARS:
+                yield ("" if emitted == 0 else " ") + clean
+                emitted += 1
+        if emitted == 0:
+            yield fallback
+
+    def _acceptable(self, sentence: str, allowed_ids: set[str]) -> str | None:
+        text = " ".join(sentence.replace("*", "").split())
+        if len(text) < 3 or not re.search(r"[A-Za-z]", text):
+            return None
+        mentions, _ = self.linker.link(text)
+        if any(m.is_item and m.item_id not in allowed_ids and len(m.surface.split()) > 1 for m in mentions):
+            return None
+        return text

@@ -1,0 +1,127 @@
+"""Durable profiles, dialogue history and suggestions (SQLite in WAL mode).
+
+Every app instance on a machine opens the same file, so sessions survive
+restarts and are shared between processes; WAL lets readers proceed while a
+writer commits.  A profile is written before anything else happens in a turn,
+so a crash later in the turn loses no preference.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from assistant.profile import UserProfile
+from assistant.types import Recommendation
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS profiles (
+    session_id TEXT PRIMARY KEY,
+    profile TEXT NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS turns (
+    session_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    content TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (session_id, position)
+);
+CREATE TABLE IF NOT EXISTS suggestions (
+    session_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    turn INTEGER NOT NULL,
+    recommendation TEXT NOT NULL,
+    PRIMARY KEY (session_id, item_id)
+);
+"""
+
+
+class ProfileStore:
+    """One SQLite file; a short-lived connection per operation keeps it thread-safe."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.executescript(SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        connection = sqlite3.connect(self.path, timeout=30.0)
+        try:
+            connection.execute("PRAGMA busy_timeout=30000")
+            with connection:
+                yield connection
+        finally:
+            connection.close()
+
+    def load_profile(self, session_id: str) -> UserProfile:
+        with self._connect() as connection:
+            row = connection.execute("SELECT profile FROM profiles WHERE session_id = ?", (session_id,)).fetchone()
+        return UserProfile.model_validate_json(row[0]) if row else UserProfile()
+
+    def save_profile(self, session_id: str, profile: UserProfile) -> None:
+        with self._connect() as connection:
+            connection.execute(
+                "INSERT INTO profiles (session_id, profile, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(session_id) DO UPDATE SET profile = excluded.profile, updated_at = excluded.updated_at",
+                (session_id, profile.model_dump_json(), time.time()),
+            )
+
+    def append_turn(self, session_id: str, role: str, content: str) -> int:
+        """Store one utterance; returns its position in the session."""
+        with self._connect() as connection:
+            (position,) = connection.execute(
+                "SELECT COALESCE(MAX(position) + 1, 0) FROM turns WHERE session_id = ?", (session_id,)
+            ).fetchone()
+            connection.execute(
+                "INSERT INTO turns (session_id, position, role, content, at) VALUES (?, ?, ?, ?, ?)",
+                (session_id, position, role, content, time.time()),
+            )
+        return int(position)
+
+    def history(self, session_id: str, limit: int = 20) -> list[tuple[str, str]]:
+        """The last ``limit`` (role, content) pairs, oldest first."""
+        with self._connect() as connection:
+            rows = connection.execute(
+                "SELECT role, content FROM turns WHERE session_id = ? ORDER BY position DESC LIMIT ?",
+                (session_id, limit),
+            ).fetchall()
+        return [(role, content) for role, content in reversed(rows)]
+
+    def save_recommendations(self, session_id: str, turn: int, recommendations: list[Recommendation]) -> None:
+        with self._connect() as connection:
+            connection.executemany(
+                "INSERT INTO suggestions (session_id, item_id, turn, recommendation) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(session_id, item_id) DO UPDATE SET turn = excluded.turn, recommendation = excluded.recommendation",
+                [(session_id, rec.item.id, turn, rec.model_dump_json()) for rec in recommendations],
+            )
+
+    def recommendation(self, session_id: str, item_id: str) -> Recommendation | None:
+        """The stored suggestion of ``item_id`` in this session, if it was ever made."""
+        with self._connect() as connection:
+            row = connection.execute(
+                "SELECT recommendation FROM suggestions WHERE session_id = ? AND item_id = ?", (session_id, item_id)
+            ).fetchone()
+        return Recommendation.model_validate_json(row[0]) if row else None
+
+    def suggested_ids(self, session_id: str) -> list[str]:
+        with self._connect() as connection:
+            rows = connection.execute(
+                "SELECT item_id FROM suggestions WHERE session_id = ? ORDER BY turn, rowid", (session_id,)
+            ).fetchall()
+        return [item_id for (item_id,) in rows]
+
+    def delete_session(self, session_id: str) -> None:
+        """Forget everything about a session (privacy request)."""
+        with self._connect() as connection:
+            connection.execute("DELETE FROM profiles WHERE session_id = ?", (session_id,))
+            connection.execute("DELETE FROM turns WHERE session_id = ?", (session_id,))
+            connection.execute("DELETE FROM suggestions WHERE session_id = ?", (session_id,))

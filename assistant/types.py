@@ -1,0 +1,81 @@
+"""The typed values the assistant returns: replies, recommendations, item cards.
+
+They are pydantic models so that the CLI prints them as JSON, the session
+store keeps them verbatim for "why?", and the UI and LangChain callers get the
+same structure.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kg.catalogue import Item
+from retrieval.evidence import Evidence
+
+JustificationSource = Literal["template", "llm"]
+CARD_PEOPLE = 3
+
+
+class ItemCard(BaseModel):
+    """What the user sees of a catalogue item."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    year: int | None
+    genres: tuple[str, ...] = ()
+    directors: tuple[str, ...] = ()
+    cast: tuple[str, ...] = ()
+
+    @classmethod
+    def from_item(cls, item: Item) -> ItemCard:
+        return cls(
+            id=item.id,
+            title=item.display_title,
+            year=item.year,
+            genres=item.values("genres"),
+            directors=item.values("directors")[:CARD_PEOPLE],
+            cast=item.values("cast")[:CARD_PEOPLE],
+        )
+
+
+class Recommendation(BaseModel):
+    """One suggested catalogue item with the evidence it was chosen on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    item: ItemCard
+    score: float
+    evidence: Evidence
+    justification: str
+    justification_source: JustificationSource = "template"
+
+
+class Reply(BaseModel):
+    """The assistant's answer to one user turn."""
+
+    model_config = ConfigDict(frozen=True)
+
+    session_id: str
+    text: str
+    intent: Literal["recommend", "chat"]
+    recommendations: tuple[Recommendation, ...] = ()
+    notes: tuple[str, ...] = Field(default=(), description="Degraded sources, relaxed nothing, and similar remarks.")
+    understood: dict[str, list[str]] = Field(
+        default_factory=dict, description="What this turn added to the profile, by display name."
+    )
+
+
+class WhyAnswer(BaseModel):
+    """The stored reasons for one suggestion, or a plain statement that there are none."""
+
+    model_config = ConfigDict(frozen=True)
+
+    session_id: str
+    item_id: str
+    suggested: bool
+    text: str
+    recommendation: Recommendation | None = None

@@ -1,0 +1,21 @@
+"""Every prompt of Concierge is a text file in this folder, loaded by name.
+
+Keeping prompts out of Python lets them be read, reviewed and tuned as text;
+``load_prompt("reply_system")`` returns the contents of ``reply_system.txt``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+
+@cache
+def load_prompt(name: str) -> str:
+    """Return the prompt ``name`` (without the .txt suffix); KeyError if it does not exist."""
+    if not name.replace("_", "").isalnum():
+        raise KeyError(f"invalid prompt name {name!r}")
+    resource = resources.files(__name__) / f"{name}.txt"
+    if not resource.is_file():
+        raise KeyError(f"no prompt named {name!r}")
+    return resource.read_text(encoding="utf-8").strip()

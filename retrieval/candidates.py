@@ -1,0 +1,171 @@
+"""Candidate generation: vector, graph and collaborative sources, fused and filtered.
+
+Each source proposes items with a raw score and the facts it used.  A source
+that is down (graph or vector store) is skipped with a note rather than
+failing the turn.  Hard constraints and the user's liked, disliked and seen
+items are applied after fusion, in code, on every candidate regardless of its
+source: constraints are law.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kg.catalogue import Catalogue
+from kg.store import GraphCandidate, GraphPath, GraphStore, GraphUnavailable
+from retrieval.collaborative import CoLikeIndex, CoLikeSignal
+from retrieval.request import RetrievalRequest
+from retrieval.vector_store import VectorIndex, VectorStoreUnavailable
+
+GRAPH_DOWN_NOTE = "The knowledge graph is unreachable right now, so these suggestions rest on descriptions and ratings only."
+VECTOR_DOWN_NOTE = "The text index is unavailable right now, so these suggestions rest on the graph and ratings only."
+
+
+@dataclass
+class Candidate:
+    """One proposed item with every source's raw signal."""
+
+    item_id: str
+    features: dict[str, float] = field(default_factory=dict)
+    paths: tuple[GraphPath, ...] = ()
+    colike: CoLikeSignal | None = None
+    attribute_matches: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class CandidateSet:
+    candidates: list[Candidate]
+    notes: list[str]
+    filtered_out: int
+
+
+class AttributeIndex:
+    """Inverted index field -> folded value -> item ids, for asked-for attributes."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self._index: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        for item in catalogue.items.values():
+            for field_name, values in item.attributes.items():
+                for value in values:
+                    self._index[field_name][value.casefold()].add(item.id)
+
+    def items_with(self, field_name: str, value: str) -> set[str]:
+        return self._index.get(field_name, {}).get(value.casefold(), set())
+
+
+class CandidateGenerator:
+    """Collects candidates from every available source for one request."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        colike: CoLikeIndex,
+        vector_index: VectorIndex | None,
+        graph: GraphStore | None,
+        pool: int,
+    ) -> None:
+        self.catalogue = catalogue
+        self.colike = colike
+        self.vector_index = vector_index
+        self.graph = graph
+        self.pool = pool
+        self.attributes = AttributeIndex(catalogue)
+        self._popularity = colike.popularity()
+        self._popular_order = sorted(self._popularity, key=self._popularity.__getitem__, reverse=True)
+
+    def generate(self, request: RetrievalRequest) -> CandidateSet:
+        found: dict[str, Candidate] = {}
+        notes: list[str] = []
+
+        def candidate(item_id: str) -> Candidate:
+            return found.setdefault(item_id, Candidate(item_id))
+
+        for item_id, similarity in self._vector(request, notes):
+            candidate(item_id).features["vector"] = similarity
+        for graph_candidate in self._graph(request, notes):
+            entry = candidate(graph_candidate.item_id)
+            entry.features["graph"] = graph_candidate.score
+            entry.paths = graph_candidate.paths
+        for item_id, (score, signal) in self.colike.related(request.liked_ids, self.pool).items():
+            entry = candidate(item_id)
+            entry.features["collaborative"] = score
+            entry.colike = signal
+        for item_id, matches in self._attribute_matches(request).items():
+            entry = candidate(item_id)
+            entry.features["attributes"] = float(len(matches))
+            entry.attribute_matches = tuple(matches)
+        if len(found) < self.pool:
+            for item_id in self._popular_order[: self.pool]:
+                candidate(item_id)
+        for entry in found.values():
+            entry.features["popularity"] = self._popularity.get(entry.item_id, 0.0)
+
+        allowed, filtered_out = self._apply_law(found.values(), request)
+        return CandidateSet(candidates=allowed, notes=notes, filtered_out=filtered_out)
+
+    def _vector(self, request: RetrievalRequest, notes: list[str]) -> list[tuple[str, float]]:
+        if self.vector_index is None:
+            notes.append(VECTOR_DOWN_NOTE)
+            return []
+        try:
+            query = self.vector_index.embedder.encode_one(request.query_text)
+            liked_vectors = list(self.vector_index.vectors(request.liked_ids).values())
+            if liked_vectors:
+                query = query + np.mean(liked_vectors, axis=0)
+                query = query / (np.linalg.norm(query) + 1e-9)
+            return self.vector_index.search_vector(query.astype(np.float32), self.pool)
+        except VectorStoreUnavailable:
+            notes.append(VECTOR_DOWN_NOTE)
+            return []
+
+    def _graph(self, request: RetrievalRequest, notes: list[str]) -> list[GraphCandidate]:
+        if not request.liked_ids:
+            return []
+        if self.graph is None:
+            notes.append(GRAPH_DOWN_NOTE)
+            return []
+        try:
+            return self.graph.candidates(
+                request.liked_ids, request.disliked_ids, constraints=request.constraints, k=self.pool
+            )
+        except GraphUnavailable:
+            notes.append(GRAPH_DOWN_NOTE)
+            return []
+
+    def _attribute_matches(self, request: RetrievalRequest) -> dict[str, list[tuple[str, str]]]:
+        wanted = dict(request.liked_attributes)
+        for field_name, values in request.constraints.include.items():
+            wanted[field_name] = tuple(dict.fromkeys((*wanted.get(field_name, ()), *values)))
+        matches: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for field_name, values in wanted.items():
+            for value in values:
+                for item_id in self.attributes.items_with(field_name, value):
+                    matches[item_id].append((field_name, value))
+        if len(matches) <= self.pool:
+            return matches
+        ranked = sorted(matches, key=lambda item_id: (len(matches[item_id]), self._popularity.get(item_id, 0.0)), reverse=True)
+        return {item_id: matches[item_id] for item_id in ranked[: self.pool]}
+
+    def _apply_law(self, candidates: Iterable[Candidate], request: RetrievalRequest) -> tuple[list[Candidate], int]:
+        excluded = request.excluded_ids
+        banned_attributes = {
+            (field_name, value.casefold())
+            for field_name, values in request.disliked_attributes.items()
+            for value in values
+        }
+        allowed: list[Candidate] = []
+        dropped = 0
+        for entry in candidates:
+            item = self.catalogue.get(entry.item_id)
+            if item is None or entry.item_id in excluded or not request.constraints.allows(item):
+                dropped += 1
+                continue
+            if any((field_name, value.casefold()) in banned_attributes for field_name, values in item.attributes.items() for value in values):
+                dropped += 1
+                continue
+            allowed.append(entry)
+        return allowed, dropped

@@ -1,0 +1,27 @@
+"""What retrieval needs to know about the user for one turn.
+
+A plain snapshot built by the assistant from the profile, so retrieval knows
+nothing about dialogue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kg.constraints import Constraints
+
+
+@dataclass(frozen=True)
+class RetrievalRequest:
+    query_text: str
+    liked_ids: tuple[str, ...] = ()
+    disliked_ids: tuple[str, ...] = ()
+    seen_ids: tuple[str, ...] = ()
+    liked_attributes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    disliked_attributes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    constraints: Constraints = field(default_factory=Constraints)
+
+    @property
+    def excluded_ids(self) -> frozenset[str]:
+        """Items never to suggest: already liked, disliked or seen."""
+        return frozenset(self.liked_ids) | frozenset(self.disliked_ids) | frozenset(self.seen_ids)

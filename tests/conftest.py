@@ -1,0 +1,61 @@
+"""Shared fixtures: the demo catalogue, an ingested data directory, assistants.
+
+Expensive things (the ingest, the embedded graph server, the packaged models)
+are built once per test session and shared; every test that changes state
+uses its own session id or its own temporary data directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import DEMO_CATALOGUE, Settings
+from kg.catalogue import Catalogue, load_catalogue
+
+
+@pytest.fixture(scope="session")
+def demo_catalogue() -> Catalogue:
+    return load_catalogue(DEMO_CATALOGUE)
+
+
+@pytest.fixture(scope="session")
+def datasets_dir() -> Path:
+    """The public research data sets, named by CONCIERGE_DATASETS_DIR (``make test`` sets it)."""
+    directory = Settings().datasets_dir
+    if directory is None or not Path(directory).is_dir():
+        pytest.skip("CONCIERGE_DATASETS_DIR does not name the research data sets folder")
+    return Path(directory)
+
+
+@pytest.fixture(scope="session")
+def ingested_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose data directory holds a complete ingest of the demo catalogue."""
+    from assistant.ingest import ingest
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("concierge-data"))
+    ingest(settings, progress=False)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def fast_assistant(ingested_settings: Settings) -> Iterator:
+    """An assistant on the real stores with the small SmolLM2 model (fast tests)."""
+    from assistant.api import Assistant
+
+    settings = ingested_settings.model_copy(update={"llm_model": "smollm2-135m"})
+    assistant = Assistant.from_settings(settings)
+    yield assistant
+    assistant.close()
+
+
+@pytest.fixture(scope="session")
+def qwen_assistant(ingested_settings: Settings) -> Iterator:
+    """An assistant with the default packaged Qwen2.5 model, as users get it."""
+    from assistant.api import Assistant
+
+    assistant = Assistant.from_settings(ingested_settings)
+    yield assistant
+    assistant.close()

@@ -1,0 +1,53 @@
+"""Template justifications restate evidence and nothing else."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.justify import template_justification
+from kg.schema import MOVIE_SCHEMA
+from retrieval.evidence import AttributeMatch, CollaborativeEvidence, Evidence, PathEvidence, PathNodeEvidence
+
+
+def path(source: str, label: str, value: str, relation: str, target: str) -> PathEvidence:
+    return PathEvidence(
+        nodes=(
+            PathNodeEvidence(kind="item", key=source, name=source),
+            PathNodeEvidence(kind=label, key=value, name=value),
+            PathNodeEvidence(kind="item", key=target, name=target),
+        ),
+        relations=(relation, relation),
+    )
+
+
+def test_paths_and_collaborative_signal() -> None:
+    evidence = Evidence(
+        paths=(
+            path("Blade Runner (1982)", "Person", "Ridley Scott", "DIRECTED", "Alien (1979)"),
+            path("Blade Runner (1982)", "Person", "Harrison Ford", "ACTED_IN", "Alien (1979)"),
+        ),
+        collaborative=CollaborativeEvidence(
+            source_item_id="1", source_title="The Matrix (1999)", co_likers=31, mean_rating=4.2
+        ),
+    )
+    text = template_justification(evidence, MOVIE_SCHEMA, "Alien (1979)")
+    assert text == (
+        "Like Blade Runner (1982), it was directed by Ridley Scott and stars Harrison Ford. "
+        "31 people who liked The Matrix (1999) also liked it, rating it 4.2 on average."
+    )
+
+
+def test_every_number_and_name_comes_from_the_evidence() -> None:
+    evidence = Evidence(
+        attribute_matches=(AttributeMatch(field="genres", value="Sci-Fi"), AttributeMatch(field="cast", value="Amy Adams")),
+        collaborative=CollaborativeEvidence(source_item_id="9", source_title="Arrival (2016)", co_likers=1, mean_rating=None),
+    )
+    text = template_justification(evidence, MOVIE_SCHEMA, "Contact (1997)")
+    assert "1 person who liked Arrival (2016) also liked it." in text
+    assert "Sci-Fi and Amy Adams" in text
+    assert re.findall(r"\d+(?:\.\d+)?", text) == ["1", "2016"]
+
+
+def test_fallbacks_when_evidence_is_thin() -> None:
+    assert "closest matches" in template_justification(Evidence(vector_similarity=0.4), MOVIE_SCHEMA, "X (2000)")
+    assert template_justification(Evidence(), MOVIE_SCHEMA, "X (2000)").startswith("X (2000) is among")

@@ -1,0 +1,63 @@
+"""Profiles: deltas, changes of mind, removal, and durable storage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assistant.profile import PreferenceDelta, UserProfile
+from assistant.store import ProfileStore
+from assistant.types import ItemCard, Recommendation
+from retrieval.evidence import Evidence
+
+
+def test_change_of_mind_moves_items_and_attributes() -> None:
+    profile = UserProfile().apply(PreferenceDelta(liked_items=("1", "2"), liked_attributes=(("cast", "Tom Cruise"),)))
+    profile = profile.apply(PreferenceDelta(disliked_items=("1",), disliked_attributes=(("cast", "tom cruise"),)))
+    assert profile.liked == ["2"]
+    assert profile.disliked == ["1"]
+    assert profile.liked_attributes == {}
+    assert profile.disliked_attributes == {"cast": ["tom cruise"]}
+
+
+def test_constraints_merge_and_lift() -> None:
+    profile = UserProfile().apply(PreferenceDelta(exclude=(("genres", "Horror"),), year_min=2011))
+    assert profile.constraints.exclude == {"genres": ("Horror",)}
+    profile = profile.apply(PreferenceDelta(include=(("genres", "Horror"),)))
+    assert profile.constraints.exclude == {}
+    assert profile.constraints.include == {"genres": ("Horror",)}
+    assert profile.constraints.year_min == 2011
+    lifted = profile.remove("year_min", "").remove("include", "horror", field="genres")
+    assert lifted.constraints.is_empty()
+
+
+def test_liked_order_is_kept_and_deduplicated() -> None:
+    profile = UserProfile().apply(PreferenceDelta(liked_items=("3", "1", "3", "2")))
+    assert profile.liked == ["3", "1", "2"]
+
+
+def test_store_survives_reopen_and_deletes(tmp_path: Path) -> None:
+    path = tmp_path / "profiles.sqlite3"
+    store = ProfileStore(path)
+    profile = UserProfile().apply(PreferenceDelta(liked_items=("42",), year_max=1999))
+    store.save_profile("s1", profile)
+    store.append_turn("s1", "user", "hello")
+    store.append_turn("s1", "assistant", "hi")
+    recommendation = Recommendation(
+        item=ItemCard(id="7", title="Alien (1979)", year=1979),
+        score=1.5,
+        evidence=Evidence(sources=("graph",), contributions={"graph": 1.5}),
+        justification="Because of the graph.",
+    )
+    store.save_recommendations("s1", 0, [recommendation])
+
+    reopened = ProfileStore(path)
+    assert reopened.load_profile("s1") == profile
+    assert reopened.history("s1") == [("user", "hello"), ("assistant", "hi")]
+    assert reopened.recommendation("s1", "7") == recommendation
+    assert reopened.recommendation("s2", "7") is None
+    assert reopened.load_profile("other") == UserProfile()
+
+    reopened.delete_session("s1")
+    assert reopened.load_profile("s1") == UserProfile()
+    assert reopened.history("s1") == []
+    assert reopened.recommendation("s1", "7") is None

@@ -1,0 +1,47 @@
+"""Collaborative signal and the transparent ranker on small real-shaped data."""
+
+from __future__ import annotations
+
+from kg.catalogue import Interaction
+from retrieval.candidates import Candidate
+from retrieval.collaborative import CoLikeIndex
+from retrieval.ranking import WeightedSumRanker
+
+
+def interactions(rows: list[tuple[str, str, float]]) -> list[Interaction]:
+    return [Interaction(user, item, rating, index) for index, (user, item, rating) in enumerate(rows)]
+
+
+def test_co_liked_items_come_first_with_counts_and_ratings() -> None:
+    rows = [
+        ("u1", "a", 5), ("u1", "b", 5), ("u1", "c", 2),
+        ("u2", "a", 4), ("u2", "b", 4.5),
+        ("u3", "a", 5), ("u3", "c", 5),
+        ("u4", "d", 5),
+    ]
+    index = CoLikeIndex(interactions(rows), ["a", "b", "c", "d"], min_liked_rating=4.0)
+    related = index.related(["a"], k=10)
+    assert list(related) == ["b", "c"]
+    score_b, signal_b = related["b"]
+    assert signal_b.source_item_id == "a"
+    assert signal_b.co_likers == 2
+    assert signal_b.mean_rating == 4.8
+    assert related["c"][1].co_likers == 1
+    assert related["c"][1].mean_rating == 3.5
+    assert "d" not in related and "a" not in related
+    assert index.like_count("a") == 3
+    assert index.related(["unknown"], k=5) == {}
+
+
+def test_ranker_sums_normalised_contributions() -> None:
+    candidates = [
+        Candidate("x", {"vector": 0.5, "graph": 2.0, "popularity": 0.2}),
+        Candidate("y", {"vector": 0.25, "collaborative": 1.0, "popularity": 1.0}),
+    ]
+    ranker = WeightedSumRanker({"vector": 1.0, "graph": 1.0, "collaborative": 1.0, "popularity": 0.5})
+    ranked = ranker.rank(candidates, n=2)
+    assert [entry.candidate.item_id for entry in ranked] == ["x", "y"]
+    assert ranked[0].contributions == {"vector": 1.0, "graph": 1.0, "popularity": 0.1}
+    assert ranked[0].score == 2.1
+    assert ranked[1].contributions == {"vector": 0.5, "collaborative": 1.0, "popularity": 0.5}
+    assert sum(ranked[1].contributions.values()) == ranked[1].score

@@ -1,0 +1,93 @@
+"""Turn understanding on the real demo catalogue: linking, polarity, constraints."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.linking import EntityLinker
+from assistant.understanding import TurnInterpreter, year_constraints
+from kg.catalogue import Catalogue
+from retrieval.collaborative import CoLikeIndex
+
+
+@pytest.fixture(scope="module")
+def interpreter(demo_catalogue: Catalogue) -> TurnInterpreter:
+    colike = CoLikeIndex(demo_catalogue.interactions, list(demo_catalogue.items), 4.0)
+    return TurnInterpreter(EntityLinker(demo_catalogue, lambda item_id: float(colike.like_count(item_id))))
+
+
+def titles(catalogue: Catalogue, item_ids: tuple[str, ...]) -> list[str]:
+    return [catalogue.items[item_id].display_title for item_id in item_ids]
+
+
+def test_liked_titles_are_linked(interpreter: TurnInterpreter, demo_catalogue: Catalogue) -> None:
+    delta = interpreter.interpret("I loved The Matrix and Blade Runner").delta
+    assert titles(demo_catalogue, delta.liked_items) == ["The Matrix (1999)", "Blade Runner (1982)"]
+    assert delta.disliked_items == ()
+
+
+def test_negation_genre_exclusion_and_year(interpreter: TurnInterpreter, demo_catalogue: Catalogue) -> None:
+    delta = interpreter.interpret("Something like Arrival, but not horror, after 2010").delta
+    assert titles(demo_catalogue, delta.liked_items) == ["Arrival (2016)"]
+    assert delta.exclude == (("genres", "Horror"),)
+    assert delta.year_min == 2011
+    assert delta.year_max is None
+
+
+@pytest.mark.parametrize(
+    ("message", "field", "expected"),
+    [
+        ("I hated Titanic", "disliked_items", ["Titanic (1997)"]),
+        ("I've seen Inception already", "seen_items", ["Inception (2010)"]),
+        ("I don't like Tom Cruise but loved Top Gun", "liked_items", ["Top Gun (1986)"]),
+        ("I liked \"Blade Runer\"", "liked_items", ["Blade Runner (1982)"]),
+        ("Heat (1995) was great", "liked_items", ["Heat (1995)"]),
+    ],
+)
+def test_item_polarity(
+    interpreter: TurnInterpreter, demo_catalogue: Catalogue, message: str, field: str, expected: list[str]
+) -> None:
+    assert titles(demo_catalogue, getattr(interpreter.interpret(message).delta, field)) == expected
+
+
+def test_people_and_requested_genres(interpreter: TurnInterpreter) -> None:
+    delta = interpreter.interpret("I don't like Tom Cruise. A comedy with Jim Carrey from the 90s").delta
+    assert delta.disliked_attributes == (("cast", "Tom Cruise"),)
+    assert ("cast", "Jim Carrey") in delta.liked_attributes
+    assert delta.include == (("genres", "Comedy"),)
+    assert (delta.year_min, delta.year_max) == (1990, 1999)
+
+
+def test_common_words_are_not_titles(interpreter: TurnInterpreter) -> None:
+    understanding = interpreter.interpret("what's up? anything good for tonight, it has been a long day")
+    assert understanding.delta.liked_items == ()
+    assert understanding.mentions == ()
+
+
+def test_unknown_quoted_name_is_kept_as_text(interpreter: TurnInterpreter) -> None:
+    delta = interpreter.interpret('I love "Zzyzx Qwerty Returns"').delta
+    assert delta.liked_items == ()
+    assert delta.unlinked == ("Zzyzx Qwerty Returns",)
+
+
+def test_small_talk_is_not_a_request(interpreter: TurnInterpreter) -> None:
+    assert interpreter.interpret("hi").intent == "chat"
+    assert interpreter.interpret("hi, I loved Alien").intent == "recommend"
+
+
+@pytest.mark.parametrize(
+    ("text", "bounds"),
+    [
+        ("after 2010", (2011, None)),
+        ("since 2005", (2005, None)),
+        ("before 1990", (None, 1989)),
+        ("from the 90s", (1990, 1999)),
+        ("1980s please", (1980, 1989)),
+        ("the 00s", (2000, 2009)),
+        ("between 2000 and 1995", (1995, 2000)),
+        ("2010 or later", (2010, None)),
+        ("no years here", (None, None)),
+    ],
+)
+def test_year_constraints(text: str, bounds: tuple[int | None, int | None]) -> None:
+    assert year_constraints(text) == bounds
