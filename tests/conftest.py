@@ -31,11 +31,16 @@ def datasets_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def ingested_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings whose data directory holds a complete ingest of the demo catalogue."""
+def ingested_settings(request: pytest.FixtureRequest) -> Settings:
+    """Settings whose data directory holds a complete ingest of the demo catalogue.
+
+    The directory lives in pytest's cache so that a second run finds the
+    indexes current (ingest is idempotent and fingerprinted); tests use fresh
+    session ids, and the ingest tests build their own directories.
+    """
     from assistant.ingest import ingest
 
-    settings = Settings(data_dir=tmp_path_factory.mktemp("concierge-data"))
+    settings = Settings(data_dir=request.config.cache.mkdir("concierge-data"))
     ingest(settings, progress=False)
     return settings
 

@@ -37,7 +37,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     """Lay out the chat and the cards and wire them to ``assistant``."""
 
     def respond(message: str, history: Messages, session_id: str) -> Iterator[tuple[Messages, str, str]]:
-        history = [*history, {"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+        said = [{"role": "user", "content": message}] if message.strip() else []
+        history = [*history, *said, {"role": "assistant", "content": ""}]
         cards = render_cards(())
         try:
             for event in assistant.stream(session_id, message):
