@@ -1,0 +1,11 @@
+"""Errors raised by the graph layer."""
+
+from __future__ import annotations
+
+
+class GraphUnavailable(RuntimeError):
+    """The graph server is down, unreachable or refused us, within ``timeout_s``.
+
+    Callers degrade (recommend without graph evidence) rather than hang: every
+    :class:`kg.store.GraphStore` call raises this within a bounded time.
+    """
