@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Literal
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -40,6 +40,13 @@ LOGGER = logging.getLogger(__name__)
 FeedbackKind = Literal["liked", "disliked", "seen"]
 MAX_SESSION_ID_CHARS = 128
 EVIDENCE_PATHS = 5
+
+
+def _relay(pieces: Iterable[str], sink: list[str]) -> Iterator[str]:
+    """Pass streamed pieces on while keeping them for the stored reply."""
+    for piece in pieces:
+        sink.append(piece)
+        yield piece
 
 
 class InvalidInput(ValueError):
@@ -138,15 +145,15 @@ class Assistant:
             self._record_in_graph(session_id, understanding.delta)
             understood = self._describe_delta(understanding.delta)
             if understanding.intent == "chat":
-                pieces = list(self.writer.small_talk(message))
-                yield from pieces
+                pieces: list[str] = []
+                yield from _relay(self.writer.small_talk(message), pieces)
                 reply_text = "".join(pieces)
                 self.store.append_turn(session_id, "assistant", reply_text)
                 yield Reply(session_id=session_id, text=reply_text, intent="chat", understood=understood)
                 return
-            recommendations, notes = self._recommend(profile, message)
-            pieces = list(self._reply_pieces(message, profile, recommendations, notes))
-            yield from pieces
+            recommendations, notes = self.recommend(profile, message)
+            pieces = []
+            yield from _relay(self._reply_pieces(message, profile, recommendations, notes), pieces)
             reply_text = "".join(pieces)
             self.store.save_recommendations(session_id, turn, recommendations)
             self.store.append_turn(session_id, "assistant", reply_text)
@@ -177,7 +184,14 @@ class Assistant:
         for note in notes:
             yield f"\n\n_{note}_"
 
-    def _recommend(self, profile: UserProfile, message: str) -> tuple[list[Recommendation], list[str]]:
+    def recommend(
+        self, profile: UserProfile, message: str, n: int | None = None
+    ) -> tuple[list[Recommendation], list[str]]:
+        """Retrieve, filter, rank and justify for a profile, without the LLM or any storage.
+
+        Returns the top ``n`` (default: the settings' count) and notes about
+        degraded sources.  Benchmarks call this to score ranked lists.
+        """
         request = RetrievalRequest(
             query_text=message,
             liked_ids=tuple(profile.liked),
@@ -188,16 +202,16 @@ class Assistant:
             constraints=profile.constraints,
         )
         candidates = self.generator.generate(request)
-        ranked = self.ranker.rank(candidates.candidates, self.settings.n_recommendations)
+        ranked = self.ranker.rank(candidates.candidates, n or self.settings.n_recommendations)
         notes = list(dict.fromkeys(candidates.notes))
-        return [self._recommendation(entry, request, notes) for entry in ranked], notes
+        return [self._recommendation(entry, request) for entry in ranked], notes
 
-    def _recommendation(self, ranked: RankedCandidate, request: RetrievalRequest, notes: list[str]) -> Recommendation:
+    def _recommendation(self, ranked: RankedCandidate, request: RetrievalRequest) -> Recommendation:
         candidate = ranked.candidate
         item = self.catalogue.items[candidate.item_id]
         evidence = Evidence(
             sources=tuple(feature for feature in ranked.contributions if feature != "popularity"),
-            paths=self._evidence_paths(candidate, request, notes),
+            paths=self._evidence_paths(candidate, request),
             collaborative=self._collaborative(candidate),
             attribute_matches=tuple(AttributeMatch(field=f, value=v) for f, v in candidate.attribute_matches),
             vector_similarity=round(candidate.features["vector"], 4) if "vector" in candidate.features else None,
@@ -212,9 +226,7 @@ class Assistant:
             justification_source="template",
         )
 
-    def _evidence_paths(
-        self, candidate: Candidate, request: RetrievalRequest, notes: list[str]
-    ) -> tuple[PathEvidence, ...]:
+    def _evidence_paths(self, candidate: Candidate, request: RetrievalRequest) -> tuple[PathEvidence, ...]:
         paths: tuple[GraphPath, ...] = candidate.paths
         if not paths and request.liked_ids and self.graph is not None:
             try:

@@ -1,0 +1,53 @@
+"""The one place that turns settings into a chat model.
+
+The rest of Concierge only sees ``BaseChatModel``; a caller may pass any
+LangChain chat model to the assistant instead, and only this module knows
+which backends exist.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from langchain_core.language_models.chat_models import BaseChatModel
+
+from assistant.llm.chat_model import TransformersChatModel
+from assistant.llm.local import load_local_model
+from assistant.settings import Settings
+
+
+class BackendUnavailableError(RuntimeError):
+    """The configured backend needs a package that is not installed."""
+
+
+def _openai_chat_model(settings: Settings) -> BaseChatModel:
+    """An OpenAI-compatible server (vLLM, TGI, Ollama) through ``langchain-openai``.
+
+    Imported on demand: the package is optional and only this backend needs it.
+    """
+    try:
+        module = importlib.import_module("langchain_openai")
+    except ImportError as error:
+        raise BackendUnavailableError(
+            "llm_backend 'openai' needs the optional package langchain-openai (pip install langchain-openai)"
+        ) from error
+    return module.ChatOpenAI(
+        base_url=settings.openai_base_url,
+        api_key=settings.openai_api_key,
+        model=settings.llm_model,
+        temperature=settings.llm_temperature,
+        max_tokens=settings.llm_max_new_tokens,
+        seed=settings.llm_seed,
+    )
+
+
+def chat_model_from_settings(settings: Settings) -> BaseChatModel:
+    """The chat model ``settings`` describe; local models are loaded once per process."""
+    if settings.llm_backend == "openai":
+        return _openai_chat_model(settings)
+    return TransformersChatModel.from_local(
+        load_local_model(settings),
+        max_new_tokens=settings.llm_max_new_tokens,
+        temperature=settings.llm_temperature,
+        seed=settings.llm_seed,
+    )
