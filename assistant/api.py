@@ -18,11 +18,12 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from assistant.ingest import ingest, read_manifest, vector_location
 from assistant.justify import template_justification
 from assistant.linking import EntityLinker
+from assistant.path_picture import draw_paths_png
 from assistant.profile import PreferenceDelta, UserProfile
 from assistant.reply import ReplyWriter, render_list
 from assistant.settings import Settings
 from assistant.store import ProfileStore
-from assistant.types import ItemCard, Recommendation, Reply, WhyAnswer
+from assistant.types import ItemCard, ProfileEntry, Recommendation, Reply, WhyAnswer
 from assistant.understanding import TurnInterpreter
 from kg.catalogue import Catalogue, load_catalogue
 from kg.constraints import Constraints
@@ -90,7 +91,7 @@ class Assistant:
         settings = settings or Settings()
         catalogue = load_catalogue(settings.catalogue)
         graph = cls._open_graph(settings)
-        ingest(settings, catalogue=catalogue, graph=graph, progress=progress)
+        ingest(settings, catalogue=catalogue, graph=graph, progress=progress, with_graph=graph is not None)
         vector_index = cls._open_vectors(settings)
         if chat_model is None:
             from assistant.llm import chat_model_from_settings
@@ -101,7 +102,9 @@ class Assistant:
     @staticmethod
     def _open_graph(settings: Settings) -> GraphStore | None:
         try:
-            return GraphStore.from_settings(settings)
+            graph = GraphStore.from_settings(settings)
+            graph.health()
+            return graph
         except GraphUnavailable as exc:
             LOGGER.warning("knowledge graph unavailable, continuing without it: %s", exc)
             return None
@@ -286,6 +289,13 @@ class Assistant:
             session_id=session_id, item_id=item_id, suggested=True, text="\n".join(lines), recommendation=recommendation
         )
 
+    def why_picture(self, session_id: str, item_id: str) -> bytes | None:
+        """PNG of the stored graph paths of a suggestion; None when it has none (or was not suggested)."""
+        recommendation = self.store.recommendation(self._check_session(session_id), item_id)
+        if recommendation is None:
+            return None
+        return draw_paths_png(recommendation.evidence.paths, self.catalogue.schema, recommendation.item.title)
+
     def feedback(self, session_id: str, item_id: str, kind: FeedbackKind) -> UserProfile:
         """Record a thumbs up, thumbs down or "seen it" on an item."""
         session_id = self._check_session(session_id)
@@ -303,6 +313,29 @@ class Assistant:
 
     def profile(self, session_id: str) -> UserProfile:
         return self.store.load_profile(self._check_session(session_id))
+
+    def profile_entries(self, session_id: str) -> list[ProfileEntry]:
+        """The profile as labelled entries, each removable with :meth:`update_profile`."""
+        profile = self.profile(session_id)
+        entries: list[ProfileEntry] = []
+        for section, verb in (("liked", "Liked"), ("disliked", "Disliked"), ("seen", "Seen")):
+            for item_id in getattr(profile, section):
+                item = self.catalogue.get(item_id)
+                title = item.display_title if item is not None else item_id
+                entries.append(ProfileEntry(section=section, value=item_id, label=f"{verb}: {title}"))
+        for section, verb in (("liked_attributes", "Likes"), ("disliked_attributes", "Dislikes")):
+            for field, values in getattr(profile, section).items():
+                entries += [ProfileEntry(section=section, value=v, field=field, label=f"{verb} {v} ({field})") for v in values]
+        for section, verb in (("include", "Only"), ("exclude", "Never")):
+            for field, values in getattr(profile.constraints, section).items():
+                entries += [ProfileEntry(section=section, value=v, field=field, label=f"{verb}: {v} ({field})") for v in values]
+        if profile.constraints.year_min is not None:
+            entries.append(ProfileEntry(section="year_min", value=str(profile.constraints.year_min), label=f"From {profile.constraints.year_min}"))
+        if profile.constraints.year_max is not None:
+            entries.append(ProfileEntry(section="year_max", value=str(profile.constraints.year_max), label=f"Until {profile.constraints.year_max}"))
+        for mention in profile.unlinked_mentions:
+            entries.append(ProfileEntry(section="unlinked_mentions", value=mention, label=f"Not in the catalogue: {mention}"))
+        return entries
 
     def update_profile(self, session_id: str, section: str, value: str, field: str | None = None) -> UserProfile:
         """Remove one entry from the profile (the user changed their mind)."""

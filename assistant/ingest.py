@@ -128,11 +128,14 @@ def ingest(
     catalogue: Catalogue | None = None,
     progress: bool = True,
     graph: GraphStore | None = None,
+    with_graph: bool = True,
 ) -> IngestReport:
     """Bring the indexes in line with a catalogue (idempotent).
 
     ``catalogue`` defaults to the one the settings name; pass an already
-    loaded one to avoid reading it twice.
+    loaded one to avoid reading it twice.  ``with_graph=False`` builds the
+    vector index alone (the graph is down); a later run with the graph up
+    finds it short of items and fills it.
     """
     started = time.perf_counter()
     catalogue = catalogue or load_catalogue(settings.catalogue)
@@ -140,18 +143,23 @@ def ingest(
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     fingerprint = catalogue_fingerprint(catalogue.directory, settings, schema)
     old = read_manifest(settings)
-    owns_graph = graph is None
-    graph = graph or GraphStore.from_settings(settings, schema)
+    if not with_graph:
+        graph = None
+    owns_graph = with_graph and graph is None
+    if owns_graph:
+        graph = GraphStore.from_settings(settings, schema)
     try:
         current = old if _vectors_current(settings, old, fingerprint) else None
-        if current is not None and graph.item_count() == len(catalogue):
+        graph_current = graph is None or graph.item_count() == len(catalogue)
+        if current is not None and graph_current:
             return IngestReport(fingerprint, len(catalogue), len(catalogue.interactions), True, time.perf_counter() - started)
         manifest = current or _build_vectors(settings, catalogue, fingerprint, progress)
-        graph.ensure_schema()
-        graph.upsert_items(catalogue.items.values(), progress=progress)
+        if graph is not None:
+            graph.ensure_schema()
+            graph.upsert_items(catalogue.items.values(), progress=progress)
         _write_manifest(settings, manifest)
         _retire(settings, old, manifest)
     finally:
-        if owns_graph:
+        if owns_graph and graph is not None:
             graph.close()
     return IngestReport(fingerprint, len(catalogue), len(catalogue.interactions), False, time.perf_counter() - started)

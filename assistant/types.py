@@ -79,3 +79,14 @@ class WhyAnswer(BaseModel):
     suggested: bool
     text: str
     recommendation: Recommendation | None = None
+
+
+class ProfileEntry(BaseModel):
+    """One removable line of the profile, labelled for people."""
+
+    model_config = ConfigDict(frozen=True)
+
+    section: str = Field(description="liked, disliked, seen, liked_attributes, disliked_attributes, include, exclude, year_min, year_max, unlinked_mentions")
+    value: str
+    field: str | None = None
+    label: str

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import time
 import uuid
 
 import pytest
@@ -12,6 +14,8 @@ from assistant.api import Assistant, InvalidInput
 from assistant.settings import Settings
 from assistant.types import Recommendation, Reply
 from kg.catalogue import Catalogue
+from kg.store import GraphStore
+from retrieval.candidates import GRAPH_DOWN_NOTE, VECTOR_DOWN_NOTE
 
 MATRIX = "2571"
 BLADE_RUNNER = "541"
@@ -156,3 +160,42 @@ def test_profile_survives_a_restart(ingested_settings: Settings, fast_assistant:
         assert profile.constraints.exclude == {"genres": ("Comedy",)}
     finally:
         reopened.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_graph_down_answers_from_the_vector_store_with_a_note(fast_assistant: Assistant) -> None:
+    dead_graph = GraphStore.connect(f"bolt://127.0.0.1:{free_port()}", "neo4j", "unused", timeout_s=1.0)
+    degraded = Assistant(
+        fast_assistant.settings,
+        fast_assistant.catalogue,
+        fast_assistant.writer.chat_model,
+        dead_graph,
+        fast_assistant.generator.vector_index,
+        fast_assistant.store,
+    )
+    started = time.perf_counter()
+    reply = degraded.chat(session(), "I loved The Matrix and Blade Runner")
+    assert time.perf_counter() - started < 60
+    assert GRAPH_DOWN_NOTE in reply.notes and GRAPH_DOWN_NOTE in reply.text
+    assert len(reply.recommendations) == 5
+    assert all(rec.evidence.paths == () for rec in reply.recommendations)
+    degraded.close()
+
+
+def test_vector_store_down_answers_from_the_graph_with_a_note(fast_assistant: Assistant) -> None:
+    degraded = Assistant(
+        fast_assistant.settings,
+        fast_assistant.catalogue,
+        fast_assistant.writer.chat_model,
+        fast_assistant.graph,
+        None,
+        fast_assistant.store,
+    )
+    reply = degraded.chat(session(), "I loved Blade Runner")
+    assert VECTOR_DOWN_NOTE in reply.notes
+    assert "Alien (1979)" in [rec.item.title for rec in reply.recommendations]

@@ -5,13 +5,14 @@ Screenshots of each step land in ``tests/artifacts/`` for a human to look at.
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from assistant.api import Assistant
 
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+TURN_TIMEOUT_MS = 180_000
 
 
 def free_port() -> int:
@@ -51,30 +53,75 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-def test_chat_shows_recommendation_cards(ui_url: str, browser: Browser) -> None:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(ui_url)
-    page.get_by_placeholder("e.g. I loved The Matrix and Blade Runner").fill("I loved The Matrix and Blade Runner")
-    page.screenshot(path=str(ARTIFACTS / "01-typed.png"))
+def send(page: Page, text: str) -> None:
+    """Type a message, send it, and wait until the turn has finished."""
+    page.locator("#message textarea").fill(text)
     page.locator("#send").click()
-    cards = page.locator(".concierge-card")
-    cards.first.wait_for(timeout=120_000)
-    page.wait_for_function("document.querySelectorAll('.concierge-card').length == 5", timeout=60_000)
-    page.screenshot(path=str(ARTIFACTS / "02-recommendations.png"), full_page=True)
-    titles = cards.locator("h3").all_inner_texts()
-    assert len(titles) == 5
-    assert not any("Matrix (1999)" in title or "Blade Runner (1982)" in title for title in titles)
-    chat_text = page.locator("#chat").inner_text()
-    assert "I loved The Matrix and Blade Runner" in chat_text
-    assert titles[0].split(". ", 1)[1] in chat_text
+    expect(page.locator("#send")).to_be_enabled(timeout=TURN_TIMEOUT_MS)
+    page.wait_for_function(
+        "() => !document.querySelector('.generating') && !document.querySelector('.pending')", timeout=TURN_TIMEOUT_MS
+    )
+
+
+def card_titles(page: Page) -> list[str]:
+    return [re.sub(r"^\d+\. ", "", title) for title in page.locator(".concierge-card h3").all_inner_texts() if title]
+
+
+def open_page(browser: Browser, ui_url: str, width: int = 1280) -> Page:
+    page = browser.new_page(viewport={"width": width, "height": 1000})
+    page.goto(ui_url)
+    page.locator("#message textarea").wait_for()
+    return page
+
+
+def test_chat_why_feedback_and_profile(ui_url: str, browser: Browser) -> None:
+    page = open_page(browser, ui_url)
+    send(page, "I loved The Matrix and Blade Runner")
+    expect(page.locator(".concierge-card")).to_have_count(5, timeout=TURN_TIMEOUT_MS)
+    page.screenshot(path=str(ARTIFACTS / "01-recommendations.png"), full_page=True)
+    titles = card_titles(page)
+    assert len(titles) == 5 and "The Matrix (1999)" not in titles and "Blade Runner (1982)" not in titles
+    assert titles[0] in page.locator("#chat").inner_text()
+    expect(page.locator("#profile-list")).to_contain_text("Liked: The Matrix (1999)")
+    expect(page.locator("#profile-list")).to_contain_text("Liked: Blade Runner (1982)")
+
+    page.locator("#why-1").click()
+    expect(page.locator("#why-text")).to_contain_text(f"I suggested {titles[0]} because", timeout=30_000)
+    expect(page.locator("#why-picture img")).to_be_visible(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "02-why.png"), full_page=True)
+
+    rejected = titles[1]
+    page.locator("#dislike-2").click()
+    expect(page.locator("#card-2").first).to_be_hidden(timeout=30_000)
+    expect(page.locator("#profile-list")).to_contain_text(f"Disliked: {rejected}")
+    page.screenshot(path=str(ARTIFACTS / "03-thumbs-down.png"), full_page=True)
+    send(page, "more like those please")
+    expect(page.locator(".concierge-card").first).to_be_visible(timeout=TURN_TIMEOUT_MS)
+    assert rejected not in card_titles(page)
+    page.screenshot(path=str(ARTIFACTS / "04-next-answer.png"), full_page=True)
+
+    page.locator("#profile-entry input").click()
+    page.get_by_role("option", name="Liked: The Matrix (1999)").click()
+    page.locator("#profile-remove").click()
+    expect(page.locator("#profile-list")).not_to_contain_text("Liked: The Matrix (1999)", timeout=30_000)
+    expect(page.locator("#profile-list")).to_contain_text("Liked: Blade Runner (1982)")
+    page.screenshot(path=str(ARTIFACTS / "05-profile-entry-removed.png"), full_page=True)
+
+    other = open_page(browser, ui_url, width=390)
+    expect(other.locator("#profile-list")).to_contain_text("Nothing yet")
+    send(other, "I loved Toy Story")
+    expect(other.locator("#profile-list")).to_contain_text("Liked: Toy Story (1995)", timeout=TURN_TIMEOUT_MS)
+    expect(other.locator("#profile-list")).not_to_contain_text("Blade Runner")
+    other.screenshot(path=str(ARTIFACTS / "06-second-tab-phone.png"), full_page=True)
+    expect(page.locator("#profile-list")).not_to_contain_text("Toy Story")
     page.close()
+    other.close()
 
 
 def test_empty_message_shows_a_message_not_a_trace(ui_url: str, browser: Browser) -> None:
-    page = browser.new_page(viewport={"width": 390, "height": 844})
-    page.goto(ui_url)
+    page = open_page(browser, ui_url, width=390)
     page.locator("#send").click()
-    page.get_by_text("I could not take that message").wait_for(timeout=30_000)
-    page.screenshot(path=str(ARTIFACTS / "03-empty-message-phone.png"), full_page=True)
+    expect(page.get_by_text("I could not take that message")).to_be_visible(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "07-empty-message-phone.png"), full_page=True)
     assert "Traceback" not in page.content()
     page.close()

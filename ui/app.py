@@ -1,4 +1,4 @@
-"""The Gradio app: streamed chat and recommendation cards.
+"""The Gradio app: streamed chat, recommendation cards with Why?/feedback, and the profile.
 
 The UI holds no business logic: every action is one call on
 :class:`assistant.Assistant`.  Each browser tab gets its own session id (a
@@ -8,16 +8,19 @@ Errors become a message in the chat, never a stack trace.
 
 from __future__ import annotations
 
+import io
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import gradio as gr
+from PIL import Image
 
 from assistant.api import Assistant, InvalidInput
 from assistant.settings import Settings
-from assistant.types import Reply
-from ui.cards import CARDS_CSS, render_cards
+from assistant.types import Recommendation, Reply
+from ui.cards import CARDS_CSS, render_card
 
 LOGGER = logging.getLogger(__name__)
 EXAMPLES = [
@@ -25,6 +28,7 @@ EXAMPLES = [
     "Something like Arrival, but not horror, after 2010",
     "A comedy from the 90s with Jim Carrey",
 ]
+FAILURE = "Sorry, something went wrong on my side. Your preferences so far are kept; please try again."
 
 Messages = list[dict[str, str]]
 
@@ -33,56 +37,169 @@ def new_session_id() -> str:
     return f"web-{uuid.uuid4().hex}"
 
 
-def build_app(assistant: Assistant) -> gr.Blocks:
-    """Lay out the chat and the cards and wire them to ``assistant``."""
+class ConciergeUI:
+    """Builds the Blocks and keeps the handlers next to the components they update."""
 
-    def respond(message: str, history: Messages, session_id: str) -> Iterator[tuple[Messages, str, str]]:
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.slots = assistant.settings.n_recommendations
+
+    # Handlers ----------------------------------------------------------------
+
+    def respond(self, message: str, history: Messages, session_id: str, shown: list[str]) -> Iterator[tuple[Any, ...]]:
         said = [{"role": "user", "content": message}] if message.strip() else []
         history = [*history, *said, {"role": "assistant", "content": ""}]
-        cards = render_cards(())
         try:
-            for event in assistant.stream(session_id, message):
+            for event in self.assistant.stream(session_id, message):
                 if isinstance(event, Reply):
-                    cards = render_cards(event.recommendations)
+                    shown = [rec.item.id for rec in event.recommendations] or shown
+                    yield (history, "", shown, *self._slot_updates(event.recommendations), *self._profile_updates(session_id))
                 else:
                     history[-1]["content"] += event
-                yield history, cards, ""
+                    yield (history, "", shown, *self._unchanged_slots(), *self._unchanged_profile())
         except InvalidInput as exc:
             history[-1]["content"] = f"I could not take that message: {exc}."
-            yield history, cards, message
+            yield (history, message, shown, *self._unchanged_slots(), *self._unchanged_profile())
         except Exception:
             LOGGER.exception("turn failed")
-            history[-1]["content"] = "Sorry, something went wrong on my side. Your preferences so far are kept; please try again."
-            yield history, cards, message
+            history[-1]["content"] = FAILURE
+            yield (history, message, shown, *self._unchanged_slots(), *self._unchanged_profile())
 
-    def reset() -> tuple[str, Messages, str]:
-        return new_session_id(), [], render_cards(())
+    def why(self, slot: int, session_id: str, shown: list[str]) -> tuple[Any, ...]:
+        if slot >= len(shown):
+            return gr.update(visible=False), "", None
+        answer = self.assistant.why(session_id, shown[slot])
+        picture = self.assistant.why_picture(session_id, shown[slot])
+        image = Image.open(io.BytesIO(picture)) if picture else None
+        return gr.update(visible=True), answer.text, gr.update(value=image, visible=image is not None)
 
-    with gr.Blocks(title="Concierge") as app:
-        session = gr.State()
-        gr.Markdown("## Concierge\nTell me what you like, and what you don't. I only suggest films from the catalogue, with the reasons I have.")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=300):
-                chatbot = gr.Chatbot(label="Chat", height=460, elem_id="chat")
-                with gr.Row():
-                    box = gr.Textbox(
-                        placeholder="e.g. I loved The Matrix and Blade Runner",
-                        show_label=False,
-                        scale=5,
-                        elem_id="message",
-                        max_lines=4,
-                    )
-                    send = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="send")
-                gr.Examples(EXAMPLES, inputs=box)
-                new = gr.Button("New session", size="sm", elem_id="new-session")
-            with gr.Column(scale=2, min_width=280):
-                gr.Markdown("### Recommendations")
-                cards = gr.HTML(render_cards(()), elem_id="cards")
-        app.load(new_session_id, outputs=session)
-        for trigger in (box.submit, send.click):
-            trigger(respond, inputs=[box, chatbot, session], outputs=[chatbot, cards, box])
-        new.click(reset, outputs=[session, chatbot, cards])
-    return app
+    def feedback(self, slot: int, kind: str, session_id: str, shown: list[str]) -> tuple[Any, ...]:
+        if slot >= len(shown):
+            return (gr.update(), gr.update(), *self._unchanged_profile())
+        try:
+            self.assistant.feedback(session_id, shown[slot], kind)  # type: ignore[arg-type]
+        except InvalidInput as exc:
+            return (gr.update(), gr.update(value=f"Not recorded: {exc}."), *self._unchanged_profile())
+        notice = {"liked": "Noted: you liked this.", "disliked": "Removed. I won't suggest it again.", "seen": "Noted: you've seen it."}[kind]
+        visible = kind != "disliked"
+        return (gr.update(visible=visible), gr.update(value=notice), *self._profile_updates(session_id))
+
+    def remove_entry(self, choice: str | None, session_id: str) -> tuple[Any, ...]:
+        if choice:
+            section, field, value = choice.split("\x1f")
+            self.assistant.update_profile(session_id, section, value, field or None)
+        return self._profile_updates(session_id)
+
+    def reset(self) -> tuple[Any, ...]:
+        session_id = new_session_id()
+        return (session_id, [], [], *self._slot_updates(()), *self._profile_updates(session_id), gr.update(visible=False))
+
+    # Update helpers -------------------------------------------------------
+
+    def _slot_updates(self, recommendations: tuple[Recommendation, ...] | list[Recommendation]) -> list[Any]:
+        updates: list[Any] = []
+        for slot in range(self.slots):
+            if slot < len(recommendations):
+                updates += [gr.update(visible=True), gr.update(value=render_card(slot + 1, recommendations[slot])), gr.update(value="")]
+            else:
+                updates += [gr.update(visible=False), gr.update(value=""), gr.update(value="")]
+        return updates
+
+    def _unchanged_slots(self) -> list[Any]:
+        return [gr.update()] * (3 * self.slots)
+
+    def _profile_updates(self, session_id: str) -> list[Any]:
+        entries = self.assistant.profile_entries(session_id)
+        listing = "\n".join(f"- {entry.label}" for entry in entries) or "_Nothing yet. Tell me what you like._"
+        choices = [(entry.label, "\x1f".join((entry.section, entry.field or "", entry.value))) for entry in entries]
+        return [gr.update(value=listing), gr.update(choices=choices, value=None)]
+
+    def _unchanged_profile(self) -> list[Any]:
+        return [gr.update(), gr.update()]
+
+    # Layout ---------------------------------------------------------------
+
+    def build(self) -> gr.Blocks:
+        with gr.Blocks(title="Concierge") as app:
+            session = gr.State()
+            shown = gr.State([])
+            gr.Markdown(
+                "## Concierge\nTell me what you like, and what you don't. "
+                "I only suggest films from the catalogue, with the reasons I have."
+            )
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=320):
+                    chatbot = gr.Chatbot(label="Chat", height=440, elem_id="chat")
+                    with gr.Row():
+                        box = gr.Textbox(
+                            placeholder="e.g. I loved The Matrix and Blade Runner",
+                            show_label=False,
+                            scale=5,
+                            elem_id="message",
+                            max_lines=4,
+                        )
+                        send = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="send")
+                    gr.Examples(EXAMPLES, inputs=box)
+                    with gr.Accordion("What I learned about you", open=True, elem_id="profile"):
+                        profile_list = gr.Markdown("_Nothing yet. Tell me what you like._", elem_id="profile-list")
+                        with gr.Row():
+                            entry = gr.Dropdown(label="Forget an entry", choices=[], scale=4, elem_id="profile-entry")
+                            remove = gr.Button("Remove", size="sm", scale=1, elem_id="profile-remove")
+                    new = gr.Button("New session", size="sm", elem_id="new-session")
+                with gr.Column(scale=2, min_width=300):
+                    gr.Markdown("### Recommendations")
+                    with gr.Group(visible=False, elem_id="why-panel") as why_panel:
+                        why_text = gr.Markdown(elem_id="why-text")
+                        why_image = gr.Image(
+                            label="How it connects to what you liked",
+                            type="pil",
+                            height=340,
+                            elem_id="why-picture",
+                            interactive=False,
+                            visible=False,
+                        )
+                        close_why = gr.Button("Close", size="sm", elem_id="why-close")
+                    slot_components: list[Any] = []
+                    buttons: list[tuple[gr.Button, gr.Button, gr.Button, gr.Button]] = []
+                    for slot in range(self.slots):
+                        with gr.Group(visible=False, elem_id=f"card-{slot + 1}") as group:
+                            card = gr.HTML()
+                            with gr.Row():
+                                why = gr.Button("Why?", size="sm", min_width=50, elem_id=f"why-{slot + 1}")
+                                up = gr.Button("Like", size="sm", min_width=50, elem_id=f"like-{slot + 1}")
+                                down = gr.Button("Not for me", size="sm", min_width=50, elem_id=f"dislike-{slot + 1}")
+                                seen = gr.Button("Seen it", size="sm", min_width=50, elem_id=f"seen-{slot + 1}")
+                            status = gr.Markdown(elem_id=f"status-{slot + 1}")
+                        slot_components += [group, card, status]
+                        buttons.append((why, up, down, seen))
+            profile_outputs = [profile_list, entry]
+            for trigger in (box.submit, send.click):
+                trigger(self.respond, inputs=[box, chatbot, session, shown],
+                        outputs=[chatbot, box, shown, *slot_components, *profile_outputs])
+            for slot, (why, up, down, seen) in enumerate(buttons):
+                group, _, status = slot_components[3 * slot : 3 * slot + 3]
+                why.click(_bind(self.why, slot), inputs=[session, shown], outputs=[why_panel, why_text, why_image])
+                for button, kind in ((up, "liked"), (down, "disliked"), (seen, "seen")):
+                    button.click(_bind(self.feedback, slot, kind), inputs=[session, shown],
+                                 outputs=[group, status, *profile_outputs])
+            close_why.click(lambda: gr.update(visible=False), outputs=why_panel)
+            remove.click(self.remove_entry, inputs=[entry, session], outputs=profile_outputs)
+            new.click(self.reset, outputs=[session, chatbot, shown, *slot_components, *profile_outputs, why_panel])
+            app.load(new_session_id, outputs=session)
+        return app
+
+
+def _bind(handler: Callable[..., Any], *fixed: Any) -> Callable[..., Any]:
+    """Fix a slot index (and feedback kind) so each button calls the shared handler."""
+
+    def bound(*values: Any) -> Any:
+        return handler(*fixed, *values)
+
+    return bound
+
+
+def build_app(assistant: Assistant) -> gr.Blocks:
+    return ConciergeUI(assistant).build()
 
 
 def _auth(settings: Settings) -> list[tuple[str, str]] | None:
