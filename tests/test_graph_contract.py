@@ -227,6 +227,50 @@ def test_upsert_replaces_changed_attributes(store: GraphStore) -> None:
     assert store.paths(["t-541"], "t-1214")[0].end.name == "Alien"
 
 
+def _all_item_ids(store: GraphStore) -> set[str]:
+    with store.driver.session(database=store.database) as session:
+        return {r["id"] for r in session.run("MATCH (i:Item) RETURN i.id AS id")}
+
+
+def _degree(store: GraphStore, label: str, key: str) -> int | None:
+    with store.driver.session(database=store.database) as session:
+        record = session.run(f"MATCH (a:{label} {{name_key: $key}}) RETURN a.degree AS d", key=key).single()
+        return None if record is None else record["d"]
+
+
+def test_prune_items_removes_what_the_catalogue_dropped(store: GraphStore) -> None:
+    user = "test-user-prune"
+    dropped = [
+        movie("t-prune-1", "Pruned Ridley Scott Film", 1990, directors=["Ridley Scott"], cast=["Pruned Only Actor"]),
+        movie("t-prune-2", "Pruned Second Film", 1991, directors=["Pruned Only Director"], tags=["cyberpunk"]),
+    ]
+    ridley_degree = _degree(store, "Person", "ridley scott")
+    count = store.item_count()
+    store.upsert_items(dropped, progress=False)
+    store.record(user, "t-prune-1", "LIKED")
+    store.record(user, "t-541", "LIKED")
+    assert "t-prune-1" in {c.item_id for c in store.candidates(["t-541"], k=100)}
+    assert _degree(store, "Person", "ridley scott") == ridley_degree + 1
+    with pytest.raises(TypeError):
+        store.prune_items("t-541")  # a single id string is a mistake, not a set of characters
+    # keep everything else in the graph: a shared Neo4j test server may hold other items
+    keep = _all_item_ids(store) - {"t-prune-1", "t-prune-2"}
+
+    assert store.prune_items(keep, batch_size=1) == 2
+
+    assert store.item_count() == count
+    assert {"t-prune-1", "t-prune-2"}.isdisjoint(c.item_id for c in store.candidates(["t-541"], k=100))
+    assert store.paths(["t-541"], "t-prune-1") == []
+    assert store.user_edges(user) == {"LIKED": {"t-541"}}  # the edge to the pruned item went with it
+    assert store.lookup_names(["Pruned Only Actor", "Pruned Only Director"], labels=["Person"]) == {
+        "Pruned Only Actor": [],
+        "Pruned Only Director": [],
+    }
+    assert _degree(store, "Person", "ridley scott") == ridley_degree
+    assert store.lookup_names(["cyberpunk"], labels=["Tag"]) == {"cyberpunk": [("Tag", "cyberpunk")]}
+    assert store.prune_items(keep) == 0
+
+
 # ----------------------------------------------------------------- candidates
 
 
