@@ -157,6 +157,7 @@ def ingest(
         if graph is not None:
             graph.ensure_schema()
             graph.upsert_items(catalogue.items.values(), progress=progress)
+            graph.prune_items(catalogue.items.keys())
         _write_manifest(settings, manifest)
         _retire(settings, old, manifest)
     finally:
