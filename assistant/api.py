@@ -16,11 +16,13 @@ from typing import Literal
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from assistant.ingest import ingest, read_manifest, vector_location
+from assistant.faithfulness import FaithfulnessChecker
+from assistant.justification_writer import JustificationWriter
 from assistant.justify import template_justification
 from assistant.linking import EntityLinker
 from assistant.path_picture import draw_paths_png
 from assistant.profile import PreferenceDelta, UserProfile
-from assistant.reply import ReplyWriter, render_list
+from assistant.reply import ReplyWriter, list_line
 from assistant.settings import Settings
 from assistant.store import ProfileStore
 from assistant.types import ItemCard, ProfileEntry, Recommendation, Reply, WhyAnswer
@@ -76,6 +78,7 @@ class Assistant:
         self.generator = CandidateGenerator(catalogue, self.colike, vector_index, graph, settings.candidate_pool)
         self.ranker = WeightedSumRanker()
         self.writer = ReplyWriter(chat_model, self.linker)
+        self.justifier = JustificationWriter(chat_model, FaithfulnessChecker(self.linker, catalogue.schema), catalogue.schema)
         self._session_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -154,9 +157,10 @@ class Assistant:
                 self.store.append_turn(session_id, "assistant", reply_text)
                 yield Reply(session_id=session_id, text=reply_text, intent="chat", understood=understood)
                 return
-            recommendations, notes = self.recommend(profile, message)
+            drafts, notes = self.recommend(profile, message)
             pieces = []
-            yield from _relay(self._reply_pieces(message, profile, recommendations, notes), pieces)
+            recommendations: list[Recommendation] = []
+            yield from _relay(self._reply_pieces(message, profile, drafts, notes, recommendations), pieces)
             reply_text = "".join(pieces)
             self.store.save_recommendations(session_id, turn, recommendations)
             self.store.append_turn(session_id, "assistant", reply_text)
@@ -170,9 +174,15 @@ class Assistant:
             )
 
     def _reply_pieces(
-        self, message: str, profile: UserProfile, recommendations: list[Recommendation], notes: list[str]
+        self,
+        message: str,
+        profile: UserProfile,
+        drafts: list[Recommendation],
+        notes: list[str],
+        final: list[Recommendation],
     ) -> Iterator[str]:
-        if not recommendations:
+        """Stream the introduction, then each list line as its justification is written into ``final``."""
+        if not drafts:
             yield load_prompt("no_results").format(constraints=self.describe_constraints(profile.constraints) or "none")
         else:
             liked_titles = [self.catalogue.items[item_id].display_title for item_id in profile.liked]
@@ -180,10 +190,14 @@ class Assistant:
                 message,
                 liked_titles,
                 self.describe_constraints(profile.constraints),
-                {rec.item.id for rec in recommendations} | set(profile.liked),
-                len(recommendations),
+                {rec.item.id for rec in drafts} | set(profile.liked),
+                len(drafts),
             )
-            yield "\n\n" + render_list(recommendations)
+            yield "\n"
+            for position, draft in enumerate(drafts, start=1):
+                recommendation = self.justifier.rewrite(draft) if self.settings.llm_justifications else draft
+                final.append(recommendation)
+                yield "\n" + list_line(position, recommendation)
         for note in notes:
             yield f"\n\n_{note}_"
 

@@ -69,3 +69,26 @@ def template_justification(evidence: Evidence, schema: CatalogueSchema, item_tit
     if not sentences:
         sentences.append(f"{item_title} is among the most liked titles in the catalogue that fit your request.")
     return " ".join(sentences)
+
+
+def evidence_facts(evidence: Evidence, schema: CatalogueSchema, item_title: str) -> list[str]:
+    """The evidence as short statements to the user: the only material a generated justification may use."""
+    facts: list[str] = []
+    for path in evidence.paths:
+        if len(path.nodes) != 3:
+            continue
+        try:
+            relation = schema.relation_by_type(path.relations[-1])
+        except KeyError:
+            continue
+        facts.append(f"You liked {path.nodes[0].name}. {item_title} {relation.clause} {path.nodes[1].name}, like it.")
+    if evidence.collaborative is not None:
+        signal = evidence.collaborative
+        rating = f", rating it {signal.mean_rating:.1f} out of 5 on average" if signal.mean_rating is not None else ""
+        facts.append(f"{signal.co_likers} people who liked {signal.source_title} also liked {item_title}{rating}.")
+    if evidence.attribute_matches:
+        values = ", ".join(match.value for match in evidence.attribute_matches)
+        facts.append(f"{item_title} has what you asked for: {values}.")
+    if not facts:
+        facts.append(f"The description of {item_title} is among the closest matches to your request.")
+    return facts

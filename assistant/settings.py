@@ -79,6 +79,19 @@ class Settings(BaseSettings):
     arcadedb_startup_timeout_s: float = Field(default=90.0, gt=0)
     arcadedb_heap_mb: int = Field(default=1024, ge=256)
 
+    justifications: Literal["auto", "llm", "template"] = Field(
+        default="auto",
+        description="'llm': the chat model words each justification, checked against the evidence, "
+        "with the template as fallback; 'template': the template only; 'auto': llm on a GPU, template on CPU "
+        "(where wording five justifications adds half a minute to a turn).",
+    )
+
+    @property
+    def llm_justifications(self) -> bool:
+        if self.justifications == "auto":
+            return self.llm_device != "cpu"
+        return self.justifications == "llm"
+
     # Recommendation limits
     n_recommendations: int = Field(default=5, ge=1, le=50)
     candidate_pool: int = Field(default=200, ge=10, le=5000, description="Candidates fetched per source before ranking.")

@@ -52,6 +52,7 @@ class Recommendation(BaseModel):
     evidence: Evidence
     justification: str
     justification_source: JustificationSource = "template"
+    llm_attempts: int = Field(default=0, description="LLM drafts tried before this justification (0: none asked for).")
 
 
 class Reply(BaseModel):

@@ -50,7 +50,7 @@ def fast_assistant(ingested_settings: Settings) -> Iterator:
     """An assistant on the real stores with the small SmolLM2 model (fast tests)."""
     from assistant.api import Assistant
 
-    settings = ingested_settings.model_copy(update={"llm_model": "smollm2-135m"})
+    settings = ingested_settings.model_copy(update={"llm_model": "smollm2-135m", "justifications": "template"})
     assistant = Assistant.from_settings(settings)
     yield assistant
     assistant.close()

@@ -1,0 +1,229 @@
+"""The faithfulness checker: does a sentence state only what the evidence holds?
+
+A justification may name the recommended item, the user's liked items and
+attributes that the evidence connects, and the item's own card facts (genres,
+directors, cast); it may cite only the numbers the evidence holds (co-like
+counts, ratings, years); and a person it names must be credited with the role
+the catalogue gives them ("directed by X" only if X directed it).  Anything
+else — another title, another person, a new number — fails the check, and the
+caller falls back to the template, which is faithful by construction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from assistant.linking import GENRE_SYNONYMS, EntityLinker, normalise
+from assistant.types import ItemCard
+from kg.schema import CatalogueSchema
+from retrieval.evidence import Evidence
+
+ROLE_CUES: dict[str, tuple[str, ...]] = {
+    "directors": ("direct", "filmmaker"),
+    "cast": ("star", "act", "cast", "performance", "lead"),
+    "writers": ("writ", "wrote", "screenplay", "script", "pen"),
+    "composers": ("music", "score", "compos", "soundtrack"),
+}
+ROLE_WINDOW = 40
+CAPITALISED_SPAN = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of|the|and|de|la|von|van|[A-Z][\w'’.-]*))*")
+NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
+PHRASING_WORDS = frozenset(
+    """a an the and or but of in on at to for with by from as is was are were be been being it its it s this that
+    these those you your you ll you d you re you ve i we our they them their he she his her him who which whom
+    whose what if so since because also too both either same similar another other others more most just
+    may might will would could should can could enjoy enjoyed enjoying like liked likes love loved loves
+    fan fans favourite favorite appreciate appreciated fond want wanted wanting
+    film films movie movies picture one ones title titles pick picks choice suggestion recommend recommended
+    here there then than such well much many some any all each every people viewers audience folks
+    who also share shares shared sharing common connection connected link linked together alongside
+    star stars starring starred directed director directors written writer writers music composer
+    produced producer tagged tag tags genre genres released release year years from average rated rating
+    rate ratings out five over around about nearly almost roughly not no s t""".split()
+)
+FUNCTION_WORDS = frozenset(
+    """i it its if you your this that these those the a an and but both fans since because like as with
+    also so here there they their he she his her we our for from in on at by of to or its it's you'll you're
+    what which who whom whose when where why how then than just plus more most many much some any all each
+    every another other such same yes no not only very really even still yet again ever never sure perfect
+    great good fantastic amazing wonderful enjoy enjoyed love loved liked given based recommended recommend
+    watch viewers people fans audience""".split()
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    faithful: bool
+    problems: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class AllowedFacts:
+    """Everything a justification of one item may mention."""
+
+    names: frozenset[str]
+    vocabulary: frozenset[str]
+    titles: frozenset[str]
+    numbers: frozenset[str]
+    roles: dict[str, frozenset[str]]
+
+
+def allowed_facts(
+    evidence: Evidence, card: ItemCard, schema: CatalogueSchema, statements: Iterable[str] = ()
+) -> AllowedFacts:
+    titles: set[str] = {card.title}
+    names: set[str] = {card.title, re.sub(r"\s*\(\d{4}\)$", "", card.title)}
+    names |= set(card.genres) | set(card.directors) | set(card.cast)
+    roles: dict[str, set[str]] = {"directors": set(card.directors), "cast": set(card.cast), "writers": set(), "composers": set()}
+    numbers: set[str] = set()
+    if card.year is not None:
+        numbers.add(str(card.year))
+    for path in evidence.paths:
+        for node in path.nodes:
+            names.add(node.name)
+            names.add(re.sub(r"\s*\(\d{4}\)$", "", node.name))
+            if node.kind == "item":
+                titles.add(node.name)
+                numbers.update(re.findall(r"\d{4}", node.name))
+        if len(path.nodes) == 3:
+            try:
+                relation = schema.relation_by_type(path.relations[-1])
+            except KeyError:
+                continue
+            if relation.field in roles:
+                roles[relation.field].add(path.nodes[1].name)
+    if evidence.collaborative is not None:
+        signal = evidence.collaborative
+        names.add(signal.source_title)
+        titles.add(signal.source_title)
+        names.add(re.sub(r"\s*\(\d{4}\)$", "", signal.source_title))
+        numbers.update(re.findall(r"\d{4}", signal.source_title))
+        numbers.add(str(signal.co_likers))
+        if signal.mean_rating is not None:
+            numbers.add(f"{signal.mean_rating:.1f}")
+            numbers.add(f"{signal.mean_rating:g}")
+    for match in evidence.attribute_matches:
+        names.add(match.value)
+        if match.field in roles:
+            roles[match.field].add(match.value)
+    for statement in evidence.constraints_met:
+        numbers.update(NUMBER.findall(statement))
+    text = " ".join([*names, *statements, *(relation.clause for relation in schema.relations)])
+    return AllowedFacts(
+        names=frozenset(normalise(name) for name in names if name),
+        vocabulary=frozenset(normalise(text).split()),
+        titles=frozenset(
+            normalise(form) for title in titles for form in (title, re.sub(r"\s*\(\d{4}\)$", "", title)) if form
+        ),
+        numbers=frozenset(numbers),
+        roles={key: frozenset(normalise(v) for v in values) for key, values in roles.items()},
+    )
+
+
+class FaithfulnessChecker:
+    """Checks sentences against the evidence of the item they justify."""
+
+    def __init__(self, linker: EntityLinker, schema: CatalogueSchema) -> None:
+        self.linker = linker
+        self.schema = schema
+
+    def check(self, sentence: str, evidence: Evidence, card: ItemCard, statements: Iterable[str] = ()) -> Verdict:
+        """``statements``: the fact sentences the writer was given, whose wording may be reused."""
+        facts = allowed_facts(evidence, card, self.schema, statements)
+        problems: list[str] = []
+        problems += [f"number {n} is not in the evidence" for n in NUMBER.findall(sentence) if n not in facts.numbers]
+        mentions, _ = self.linker.link(sentence)
+        for mention in mentions:
+            surface = normalise(mention.surface)
+            if mention.is_item and surface not in facts.names:
+                title = self.linker.catalogue.items[mention.item_id].display_title
+                if normalise(title) not in facts.names and len(surface.split()) > 1:
+                    problems.append(f"names the title {title!r}, which is not in the evidence")
+            elif mention.field in ROLE_CUES and normalise(mention.value or "") not in facts.names:
+                problems.append(f"names {mention.value!r}, who is not in the evidence")
+        problems += self._unknown_names(sentence, facts)
+        problems += self._wrong_roles(sentence, facts)
+        problems += self._titles_in_roles(sentence, facts)
+        problems += self._wrong_genres(sentence, card)
+        problems += self._unsupported_words(sentence, facts)
+        return Verdict(faithful=not problems, problems=tuple(dict.fromkeys(problems)))
+
+    @staticmethod
+    def _unknown_names(sentence: str, facts: AllowedFacts) -> list[str]:
+        """Capitalised spans that are neither evidence names nor ordinary words."""
+        problems = []
+        for match in CAPITALISED_SPAN.finditer(sentence):
+            span = match.group().rstrip(".'’")
+            words = [w for w in normalise(span).split() if w not in FUNCTION_WORDS]
+            if not words:
+                continue
+            candidate = normalise(span)
+            if candidate in facts.names or any(candidate in name or name in candidate for name in facts.names if len(name) > 3):
+                continue
+            if all(word in FUNCTION_WORDS or any(word in name.split() for name in facts.names) for word in normalise(span).split()):
+                continue
+            problems.append(f"mentions {span!r}, which is not in the evidence")
+        return problems
+
+    @staticmethod
+    def _unsupported_words(sentence: str, facts: AllowedFacts) -> list[str]:
+        """Content words that neither the evidence nor plain recommendation phrasing contains.
+
+        This is what catches claims with no name or number in them ("critically
+        acclaimed", "a man who can fly"): a justification may rephrase the
+        facts, not add to them.
+        """
+        added = [
+            word
+            for word in normalise(sentence).split()
+            if word not in facts.vocabulary and word not in PHRASING_WORDS and not word.isdigit()
+        ]
+        if not added:
+            return []
+        return [f"adds words the evidence does not support: {', '.join(sorted(set(added))[:6])}"]
+
+    @staticmethod
+    def _titles_in_roles(sentence: str, facts: AllowedFacts) -> list[str]:
+        """'stars Blade Runner': a title put where a person belongs."""
+        lowered = normalise(sentence)
+        cues = r"(?:stars|starring|starred|directed by|written by|music by|scored by|featuring|with)"
+        return [
+            f"credits the title {title!r} with a person's role"
+            for title in facts.titles
+            if re.search(rf"\b{cues} {re.escape(title)}\b", lowered)
+        ]
+
+    @staticmethod
+    def _wrong_genres(sentence: str, card: ItemCard) -> list[str]:
+        """A genre word ('action', 'comedy') must be one of the item's genres."""
+        own = {normalise(genre) for genre in card.genres}
+        words = normalise(sentence)
+        problems = []
+        for word, genre in GENRE_SYNONYMS.items():
+            if len(word) > 3 and re.search(rf"\b{re.escape(word)}\b", words) and normalise(genre) not in own:
+                problems.append(f"calls it genre {word!r}, which the catalogue does not")
+        return problems
+
+    @staticmethod
+    def _wrong_roles(sentence: str, facts: AllowedFacts) -> list[str]:
+        """'directed by X' must have X among the item's directors, and so on for each role.
+
+        The role is read from the nearest cue before the name within its
+        clause ("directed by", "starring", "music by").
+        """
+        lowered = normalise(sentence.replace(",", " , ").replace(";", " ; "))
+        people = set().union(*facts.roles.values())
+        problems = []
+        for person in people:
+            position = lowered.find(person)
+            if position < 0:
+                continue
+            clause = re.split(r"[,;]", lowered[max(0, position - ROLE_WINDOW) : position])[-1]
+            cue_positions = {
+                role: max((clause.rfind(cue) for cue in cues), default=-1) for role, cues in ROLE_CUES.items()
+            }
+            role, where = max(cue_positions.items(), key=lambda entry: entry[1])
+            if where >= 0 and person not in facts.roles[role]:
+                problems.append(f"credits {person!r} with a role ({role}) the catalogue does not give them")
+        return problems

@@ -1,0 +1,102 @@
+"""The faithfulness checker accepts restated evidence and rejects anything added."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.faithfulness import FaithfulnessChecker
+from assistant.justification_writer import tidy
+from assistant.justify import evidence_facts, template_justification
+from assistant.linking import EntityLinker
+from assistant.types import ItemCard
+from kg.catalogue import Catalogue
+from retrieval.collaborative import CoLikeIndex
+from retrieval.evidence import CollaborativeEvidence, Evidence, PathEvidence, PathNodeEvidence
+
+ALIEN = "1214"
+
+
+@pytest.fixture(scope="module")
+def checker(demo_catalogue: Catalogue) -> FaithfulnessChecker:
+    colike = CoLikeIndex(demo_catalogue.interactions, list(demo_catalogue.items), 4.0)
+    linker = EntityLinker(demo_catalogue, lambda item_id: float(colike.like_count(item_id)))
+    return FaithfulnessChecker(linker, demo_catalogue.schema)
+
+
+@pytest.fixture(scope="module")
+def evidence() -> Evidence:
+    return Evidence(
+        paths=(
+            PathEvidence(
+                nodes=(
+                    PathNodeEvidence(kind="item", key="541", name="Blade Runner (1982)"),
+                    PathNodeEvidence(kind="Person", key="ridley scott", name="Ridley Scott"),
+                    PathNodeEvidence(kind="item", key=ALIEN, name="Alien (1979)"),
+                ),
+                relations=("DIRECTED", "DIRECTED"),
+            ),
+        ),
+        collaborative=CollaborativeEvidence(
+            source_item_id="2571", source_title="The Matrix (1999)", co_likers=56, mean_rating=4.3
+        ),
+    )
+
+
+@pytest.fixture(scope="module")
+def card(demo_catalogue: Catalogue) -> ItemCard:
+    return ItemCard.from_item(demo_catalogue.items[ALIEN])
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Since you loved Blade Runner, you'll enjoy Alien, another film directed by Ridley Scott.",
+        "Alien (1979) was directed by Ridley Scott, like Blade Runner (1982), and 56 people who liked The Matrix rated it 4.3.",
+        "Alien is a Horror and Sci-Fi film from Ridley Scott.",
+        "If you liked Blade Runner, Alien by the same director, Ridley Scott, is one for you.",
+    ],
+)
+def test_restated_evidence_passes(checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard, sentence: str) -> None:
+    verdict = checker.check(sentence, evidence, card)
+    assert verdict.faithful, verdict.problems
+
+
+@pytest.mark.parametrize(
+    ("sentence", "problem"),
+    [
+        ("Alien was directed by Sigourney Weaver.", "Sigourney Weaver"),
+        ("Like Blade Runner, Alien stars Harrison Ford.", "Harrison Ford"),
+        ("Alien, starring Ridley Scott, is a classic.", "role (cast)"),
+        ("Fans of The Terminator will love Alien.", "The Terminator"),
+        ("57 people loved it.", "number 57"),
+        ("It won 4 Oscars.", "number 4"),
+        ("Alien was written by Dan O'Bannon and Zorblax Quint.", "Zorblax Quint"),
+        ("You may enjoy Alien because it is a sci-fi action film.", "genre 'action'"),
+        ("Alien is a thriller that stars Blade Runner.", "credits the title"),
+        ("Alien is a critically acclaimed masterpiece by Ridley Scott.", "acclaimed"),
+        ("Alien is about a man who can fly.", "fly"),
+    ],
+)
+def test_additions_fail(checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard, sentence: str, problem: str) -> None:
+    verdict = checker.check(sentence, evidence, card)
+    assert not verdict.faithful
+    assert any(problem in text for text in verdict.problems), verdict.problems
+
+
+def test_the_template_always_passes(
+    checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard, demo_catalogue: Catalogue
+) -> None:
+    sentence = template_justification(evidence, demo_catalogue.schema, card.title)
+    assert checker.check(sentence, evidence, card).faithful
+
+
+def test_facts_for_the_prompt_come_from_the_evidence(evidence: Evidence, demo_catalogue: Catalogue) -> None:
+    facts = evidence_facts(evidence, demo_catalogue.schema, "Alien (1979)")
+    assert facts == [
+        "You liked Blade Runner (1982). Alien (1979) was directed by Ridley Scott, like it.",
+        "56 people who liked The Matrix (1999) also liked Alien (1979), rating it 4.3 out of 5 on average.",
+    ]
+
+
+def test_tidy_keeps_two_clean_sentences() -> None:
+    assert tidy('**Explanation:** "You will love it." It is great! Third one.') == "You will love it. It is great!"
