@@ -93,7 +93,7 @@ def title_keys(item: Item) -> set[str]:
     natural = natural_title(item.title)
     main, _, rest = natural.partition(" (")
     keys = {normalise(natural), normalise(main)}
-    for alternative in re.findall(r"\((?:a\.k\.a\. |aka )?([^)]+)\)", natural):
+    for alternative in re.findall(r" \((?:a\.k\.a\. |aka )?([^)]{3,})\)", natural):
         keys.add(normalise(natural_title(alternative)))
     keys |= {key.removeprefix("the ") for key in keys if key.startswith("the ")}
     return {key for key in keys if key}
@@ -200,7 +200,7 @@ class EntityLinker:
         if all(word in COMMON_WORDS for word in words):
             return surface[:1].isupper() and len(words) >= 2
         if len(words) == 1:
-            return surface[:1].isupper()
+            return surface[:1].isupper() and len(key) >= 3
         return True
 
     def _disambiguate(self, item_ids: list[str], following: str) -> str:

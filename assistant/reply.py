@@ -3,8 +3,9 @@
 The list of recommendations (titles and justifications) is rendered from the
 ranked, evidenced items, so the model never decides which items appear.  The
 model's introduction is streamed sentence by sentence, and a sentence that
-names a catalogue title outside this turn's items is dropped in favour of a
-template sentence: small models like to name films of their own.
+names a person or a catalogue title outside this turn's items, or echoes the
+prompt, is dropped in favour of a template sentence: small models like to
+name films of their own.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from assistant.linking import EntityLinker
+from assistant.linking import PERSON_FIELDS, EntityLinker
 from assistant.types import Recommendation
 from prompts import load_prompt
 
@@ -24,14 +25,12 @@ LOGGER = logging.getLogger(__name__)
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 MAX_INTRO_SENTENCES = 2
 MAX_INTRO_CHARS = 320
+PROMPT_ECHOES = ("the user", "catalogue", "introduc", "instruction", "the list", "you're welcome", "break down", "rules")
 
 
-def render_list(recommendations: Sequence[Recommendation]) -> str:
-    """The numbered list shown under the introduction."""
-    lines = []
-    for position, recommendation in enumerate(recommendations, start=1):
-        lines.append(f"{position}. **{recommendation.item.title}**: {recommendation.justification}")
-    return "\n".join(lines)
+def list_line(position: int, recommendation: Recommendation) -> str:
+    """One line of the numbered list shown under the introduction."""
+    return f"{position}. **{recommendation.item.title}**: {recommendation.justification}"
 
 
 def template_intro(count: int, liked_titles: Sequence[str]) -> str:
@@ -66,7 +65,7 @@ class ReplyWriter:
         yield from self._guarded(messages, set(), fallback=fallback)
 
     def _guarded(self, messages: list[BaseMessage], allowed_ids: set[str], fallback: str) -> Iterator[str]:
-        """Yield whole sentences that name no catalogue title outside ``allowed_ids``."""
+        """Yield whole sentences that name no person, no title outside ``allowed_ids``, and don't echo the prompt."""
         buffer = ""
         emitted = 0
         written = 0
@@ -96,9 +95,10 @@ class ReplyWriter:
 
     def _acceptable(self, sentence: str, allowed_ids: set[str]) -> str | None:
         text = " ".join(sentence.replace("*", "").split())
-        if len(text) < 3 or not re.search(r"[A-Za-z]", text):
+        if len(text) < 3 or not re.search(r"[A-Za-z]", text) or any(echo in text.casefold() for echo in PROMPT_ECHOES):
             return None
+        text = text.strip("\"'“”")
         mentions, _ = self.linker.link(text)
-        if any(m.is_item and m.item_id not in allowed_ids and len(m.surface.split()) > 1 for m in mentions):
+        if any((m.is_item and m.item_id not in allowed_ids) or m.field in PERSON_FIELDS for m in mentions):
             return None
         return text

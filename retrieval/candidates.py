@@ -96,7 +96,7 @@ class CandidateGenerator:
             entry.colike = signal
         for item_id, matches in self._attribute_matches(request).items():
             entry = candidate(item_id)
-            entry.features["attributes"] = float(len(matches))
+            entry.features["attributes"] = self._attribute_strength(matches)
             entry.attribute_matches = tuple(matches)
         if len(found) < self.pool:
             for item_id in self._popular_order[: self.pool]:
@@ -147,8 +147,16 @@ class CandidateGenerator:
                     matches[item_id].append((field_name, value))
         if len(matches) <= self.pool:
             return matches
-        ranked = sorted(matches, key=lambda item_id: (len(matches[item_id]), self._popularity.get(item_id, 0.0)), reverse=True)
+        ranked = sorted(
+            matches,
+            key=lambda item_id: (self._attribute_strength(matches[item_id]), self._popularity.get(item_id, 0.0)),
+            reverse=True,
+        )
         return {item_id: matches[item_id] for item_id in ranked[: self.pool]}
+
+    def _attribute_strength(self, matches: list[tuple[str, str]]) -> float:
+        """Sum of the schema weights of the matched values: a named director counts more than a genre."""
+        return sum(self.catalogue.schema.relation_for(field_name).weight for field_name, _ in matches)
 
     def _apply_law(self, candidates: Iterable[Candidate], request: RetrievalRequest) -> tuple[list[Candidate], int]:
         excluded = request.excluded_ids

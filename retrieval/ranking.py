@@ -16,7 +16,7 @@ DEFAULT_WEIGHTS: Mapping[str, float] = {
     "vector": 1.0,
     "graph": 1.2,
     "collaborative": 1.2,
-    "attributes": 0.8,
+    "attributes": 1.5,
     "popularity": 0.3,
 }
 
