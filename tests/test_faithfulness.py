@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
+from assistant.api import Assistant
 from assistant.faithfulness import FaithfulnessChecker
-from assistant.justification_writer import tidy
+from assistant.justification_writer import JustificationWriter, tidy
 from assistant.justify import evidence_facts, template_justification
 from assistant.linking import EntityLinker
-from assistant.types import ItemCard
+from assistant.types import ItemCard, Recommendation
 from kg.catalogue import Catalogue
 from retrieval.collaborative import CoLikeIndex
 from retrieval.evidence import CollaborativeEvidence, Evidence, PathEvidence, PathNodeEvidence
@@ -100,3 +102,46 @@ def test_facts_for_the_prompt_come_from_the_evidence(evidence: Evidence, demo_ca
 
 def test_tidy_keeps_two_clean_sentences() -> None:
     assert tidy('**Explanation:** "You will love it." It is great! Third one.') == "You will love it. It is great!"
+
+
+def draft(evidence: Evidence, card: ItemCard, demo_catalogue: Catalogue) -> Recommendation:
+    return Recommendation(
+        item=card,
+        score=1.0,
+        evidence=evidence,
+        justification=template_justification(evidence, demo_catalogue.schema, card.title),
+    )
+
+
+def test_writer_keeps_a_faithful_wording(
+    checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard, demo_catalogue: Catalogue
+) -> None:
+    wording = "Since you liked Blade Runner, you may enjoy Alien, also directed by Ridley Scott."
+    writer = JustificationWriter(FakeListChatModel(responses=[wording]), checker, demo_catalogue.schema)
+    result = writer.rewrite(draft(evidence, card, demo_catalogue))
+    assert (result.justification, result.justification_source, result.llm_attempts) == (wording, "llm", 1)
+
+
+def test_writer_retries_once_then_falls_back_to_the_template(
+    checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard, demo_catalogue: Catalogue
+) -> None:
+    first = "Alien stars Harrison Ford."
+    second = "Alien is a critically acclaimed masterpiece."
+    model = FakeListChatModel(responses=[first, second])
+    writer = JustificationWriter(model, checker, demo_catalogue.schema)
+    original = draft(evidence, card, demo_catalogue)
+    result = writer.rewrite(original)
+    assert result.justification == original.justification
+    assert (result.justification_source, result.llm_attempts) == ("template", 2)
+
+
+def test_writer_with_the_packaged_model_is_faithful_or_falls_back(
+    fast_assistant: Assistant, checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard, demo_catalogue: Catalogue
+) -> None:
+    original = draft(evidence, card, demo_catalogue)
+    result = fast_assistant.justifier.rewrite(original)
+    assert result.llm_attempts in (1, 2)
+    if result.justification_source == "llm":
+        assert checker.check(result.justification, evidence, card, evidence_facts(evidence, demo_catalogue.schema, card.title)).faithful
+    else:
+        assert result.justification == original.justification and result.llm_attempts == 2
