@@ -277,21 +277,14 @@ class Assistant:
         """The stored evidence of a suggestion made in this session; never a new story."""
         session_id = self._check_session(session_id)
         item = self.catalogue.get(item_id)
-        if item is None:
-            return WhyAnswer(
-                session_id=session_id,
-                item_id=item_id,
-                suggested=False,
-                text=f"There is no item with id {item_id!r} in the catalogue.",
+        recommendation = self.store.recommendation(session_id, item_id) if item is not None else None
+        if item is None or recommendation is None:
+            text = (
+                f"There is no item with id {item_id!r} in the catalogue."
+                if item is None
+                else f"I have not suggested {item.display_title} in this conversation, so I have no reasons on record for it."
             )
-        recommendation = self.store.recommendation(session_id, item_id)
-        if recommendation is None:
-            return WhyAnswer(
-                session_id=session_id,
-                item_id=item_id,
-                suggested=False,
-                text=f"I have not suggested {item.display_title} in this conversation, so I have no reasons on record for it.",
-            )
+            return WhyAnswer(session_id=session_id, item_id=item_id, suggested=False, text=text)
         lines = [f"I suggested {item.display_title} because: {recommendation.justification}"]
         for path in recommendation.evidence.paths:
             lines.append(f"- {path.describe(self.catalogue.schema)}")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,11 +29,16 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
-def _assistant(args: argparse.Namespace) -> Assistant:
-    """Imported lazily so that ``--help`` and ``profile`` start without loading models."""
+@contextmanager
+def _assistant(args: argparse.Namespace) -> Iterator[Assistant]:
+    """An open assistant, closed afterwards; imported lazily so ``--help`` starts without loading models."""
     from assistant.api import Assistant
 
-    return Assistant.from_settings(_settings(args), progress=True)
+    assistant = Assistant.from_settings(_settings(args), progress=True)
+    try:
+        yield assistant
+    finally:
+        assistant.close()
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -45,11 +51,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    assistant = _assistant(args)
-    try:
+    with _assistant(args) as assistant:
         reply = assistant.chat(args.session, args.text)
-    finally:
-        assistant.close()
     print(reply.model_dump_json(indent=2) if args.json else reply.text)
     return 0
 
@@ -58,10 +61,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from assistant.api import InvalidInput
     from assistant.types import Reply
 
-    assistant = _assistant(args)
     print("Concierge is ready. Type a message, 'why N' about the Nth suggestion, or 'quit'.")
     last: Reply | None = None
-    try:
+    with _assistant(args) as assistant:
         while True:
             try:
                 text = input("you> ").strip()
@@ -84,27 +86,25 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 print()
             except InvalidInput as exc:
                 print(f"(not sent: {exc})")
-    finally:
-        assistant.close()
     return 0
 
 
 def cmd_why(args: argparse.Namespace) -> int:
-    assistant = _assistant(args)
-    try:
+    with _assistant(args) as assistant:
         answer = assistant.why(args.session, args.item_id)
-    finally:
-        assistant.close()
+        picture = assistant.why_picture(args.session, args.item_id) if args.picture else None
     print(answer.model_dump_json(indent=2) if args.json else answer.text)
+    if args.picture:
+        if picture is None:
+            print("(no graph paths to draw for this item)", file=sys.stderr)
+        else:
+            args.picture.write_bytes(picture)
     return 0
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
-    assistant = _assistant(args)
-    try:
+    with _assistant(args) as assistant:
         profile = assistant.feedback(args.session, args.item_id, args.kind)
-    finally:
-        assistant.close()
     print(profile.model_dump_json(indent=2))
     return 0
 
@@ -151,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     why.add_argument("item_id")
     why.add_argument("--session", default="cli")
     why.add_argument("--json", action="store_true")
+    why.add_argument("--picture", type=Path, help="also save the graph paths as a PNG picture here")
     why.set_defaults(handler=cmd_why)
 
     feedback = commands.add_parser("feedback", help="thumbs up/down or seen on an item")

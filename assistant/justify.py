@@ -10,8 +10,9 @@ the safe fallback for any generated wording.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 
-from kg.schema import CatalogueSchema
+from kg.schema import AttributeRelation, CatalogueSchema
 from retrieval.evidence import Evidence, PathEvidence
 
 MAX_FACTS = 2
@@ -23,6 +24,19 @@ def _join(names: list[str]) -> str:
     return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+def _shared_attribute_paths(
+    paths: tuple[PathEvidence, ...], schema: CatalogueSchema
+) -> Iterator[tuple[AttributeRelation, PathEvidence]]:
+    """Two-hop paths (liked item, attribute, this item) with the schema relation they run through."""
+    for path in paths:
+        if len(path.nodes) != 3:
+            continue
+        try:
+            yield schema.relation_by_type(path.relations[-1]), path
+        except KeyError:
+            continue
+
+
 def _path_facts(paths: tuple[PathEvidence, ...], schema: CatalogueSchema) -> list[str]:
     """'like Blade Runner (1982), it was directed by Ridley Scott', strongest relations first.
 
@@ -30,15 +44,10 @@ def _path_facts(paths: tuple[PathEvidence, ...], schema: CatalogueSchema) -> lis
     they connect to; weak links (a shared genre) are used only when nothing
     stronger connects the items.
     """
-    links: list[tuple[float, str, str, str]] = []
-    for path in paths:
-        if len(path.nodes) != 3:
-            continue
-        try:
-            relation = schema.relation_by_type(path.relations[-1])
-        except KeyError:
-            continue
-        links.append((relation.weight, path.nodes[0].name, relation.clause, path.nodes[1].name))
+    links = [
+        (relation.weight, path.nodes[0].name, relation.clause, path.nodes[1].name)
+        for relation, path in _shared_attribute_paths(paths, schema)
+    ]
     links.sort(key=lambda link: -link[0])
     chosen = links[:MAX_FACTS]
     by_source: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
@@ -74,13 +83,7 @@ def template_justification(evidence: Evidence, schema: CatalogueSchema, item_tit
 def evidence_facts(evidence: Evidence, schema: CatalogueSchema, item_title: str) -> list[str]:
     """The evidence as short statements to the user: the only material a generated justification may use."""
     facts: list[str] = []
-    for path in evidence.paths:
-        if len(path.nodes) != 3:
-            continue
-        try:
-            relation = schema.relation_by_type(path.relations[-1])
-        except KeyError:
-            continue
+    for relation, path in _shared_attribute_paths(evidence.paths, schema):
         facts.append(f"You liked {path.nodes[0].name}. {item_title} {relation.clause} {path.nodes[1].name}, like it.")
     if evidence.collaborative is not None:
         signal = evidence.collaborative

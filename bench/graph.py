@@ -25,7 +25,7 @@ import statistics
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +33,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from assistant.settings import DEMO_CATALOGUE, Settings
+from bench.timing import percentile, timed
 from kg import embedded
 from kg.catalogue import Item, load_catalogue
 from kg.constraints import Constraints
@@ -186,19 +187,6 @@ def degree_summary(items: Sequence[Item]) -> dict[str, dict[str, float]]:
 
 
 # ------------------------------------------------------------------ measurement
-
-
-def timed(action: Callable[[], object]) -> float:
-    """Seconds ``action`` took, on the monotonic high-resolution clock."""
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    """The nearest-rank percentile: a value that was measured, never an interpolation between two."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 @dataclass(frozen=True)

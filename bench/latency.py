@@ -15,12 +15,12 @@ import json
 import statistics
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from assistant.settings import Settings
+from bench.timing import percentile, timed
 
 MESSAGES = [
     "I loved The Matrix and Blade Runner",
@@ -30,17 +30,6 @@ MESSAGES = [
     "Movies by Christopher Nolan please",
     "I want an animated film for kids",
 ]
-
-
-def timed(action: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def measure(settings: Settings, turns: int) -> dict[str, float]:

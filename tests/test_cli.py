@@ -1,0 +1,62 @@
+"""The concierge command as a user runs it: one turn as JSON, why with a picture, the profile, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import Settings
+
+CONCIERGE = Path(sys.executable).with_name("concierge")
+
+
+@pytest.fixture(scope="module")
+def run(ingested_settings: Settings) -> Callable[..., subprocess.CompletedProcess[str]]:
+    assert CONCIERGE.is_file(), "the concierge console script is installed beside the interpreter by pip install -e ."
+    environment = {
+        **os.environ,
+        "CONCIERGE_DATA_DIR": str(ingested_settings.data_dir),
+        "CONCIERGE_LLM_MODEL": "smollm2-135m",
+    }
+
+    def runner(*arguments: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(CONCIERGE), *arguments], env=environment, capture_output=True, text=True, timeout=600)
+
+    return runner
+
+
+def test_ask_json_why_picture_and_profile(run: Callable[..., subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+    session = f"cli-{uuid.uuid4().hex[:8]}"
+    asked = run("ask", "I loved The Matrix and Blade Runner", "--session", session, "--json")
+    assert asked.returncode == 0, asked.stderr[-2000:]
+    reply = json.loads(asked.stdout)
+    assert len(reply["recommendations"]) == 5
+    titles = [rec["item"]["title"] for rec in reply["recommendations"]]
+    assert "The Matrix (1999)" not in titles and "Blade Runner (1982)" not in titles
+    assert all(rec["justification"] and rec["evidence"]["contributions"] for rec in reply["recommendations"])
+
+    with_paths = next(rec for rec in reply["recommendations"] if rec["evidence"]["paths"])
+    picture = tmp_path / "why.png"
+    why = run("why", with_paths["item"]["id"], "--session", session, "--picture", str(picture))
+    assert why.returncode == 0, why.stderr[-2000:]
+    assert f"I suggested {with_paths['item']['title']} because" in why.stdout
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    shown = run("profile", "show", "--session", session)
+    assert json.loads(shown.stdout)["liked"] == ["2571", "541"]
+    assert run("profile", "delete", "--session", session).returncode == 0
+    assert json.loads(run("profile", "show", "--session", session).stdout)["liked"] == []
+
+
+def test_bad_input_is_a_one_line_error(run: Callable[..., subprocess.CompletedProcess[str]]) -> None:
+    result = run("ask", "   ", "--session", "cli-empty")
+    assert result.returncode == 2
+    assert "concierge: error: the message is empty" in result.stderr
+    assert "Traceback" not in result.stderr
