@@ -4,7 +4,7 @@ Deterministic and conservative: a span becomes an item only if its normalised
 text is a catalogue title (or, when quoted, a close fuzzy match of one), and a
 short title made of common words ("Up", "Her", "It") counts only when the user
 capitalised or quoted it.  People, genres and other attribute values are
-looked up the same way in the values the catalogue's schema fields hold.  A
+looked up the same way in the values of the fields the schema marks linkable.  A
 name that matches nothing is reported as unlinked text, never as an invented id.
 """
 
@@ -22,8 +22,6 @@ from kg.catalogue import Catalogue, Item, natural_title
 
 MAX_TITLE_TOKENS = 12
 FUZZY_MIN_SCORE = 90.0
-LINKED_FIELDS = ("genres", "directors", "cast", "writers", "composers", "studios", "languages")
-PERSON_FIELDS = ("directors", "cast", "writers", "composers")
 
 COMMON_WORDS = frozenset(
     """a an the and or but of in on at to for with by from is it its i me my you your we our they them he she her
@@ -143,15 +141,17 @@ class EntityLinker:
             for key in title_keys(item):
                 self._titles[key].append(item.id)
         self._attributes: dict[str, tuple[str, str]] = {}
-        for field_name in LINKED_FIELDS:
+        self.person_fields = catalogue.schema.person_fields
+        for field_name in catalogue.schema.linkable_fields:
             for item in catalogue.items.values():
                 for value in item.values(field_name):
                     key = normalise(value)
-                    if field_name in PERSON_FIELDS and len(key.split()) < 2:
+                    if field_name in self.person_fields and len(key.split()) < 2:
                         continue
                     self._attributes.setdefault(key, (field_name, value))
-        for synonym, genre in GENRE_SYNONYMS.items():
-            self._attributes[synonym] = ("genres", genre)
+        if "genres" in catalogue.schema.field_names:
+            for synonym, genre in GENRE_SYNONYMS.items():
+                self._attributes[synonym] = ("genres", genre)
         self._title_keys = list(self._titles)
 
     def link(self, message: str) -> tuple[list[Mention], list[str]]:

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from assistant.linking import PERSON_FIELDS, EntityLinker
+from assistant.linking import EntityLinker
 from assistant.types import Recommendation
 from prompts import load_prompt
 
@@ -99,6 +99,6 @@ class ReplyWriter:
             return None
         text = text.strip("\"'“”")
         mentions, _ = self.linker.link(text)
-        if any((m.is_item and m.item_id not in allowed_ids) or m.field in PERSON_FIELDS for m in mentions):
+        if any((m.is_item and m.item_id not in allowed_ids) or m.field in self.linker.person_fields for m in mentions):
             return None
         return text

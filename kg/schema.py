@@ -47,6 +47,7 @@ class AttributeRelation:
     clause: str = ""
     value_is_subject: bool = False
     in_item_text: bool = True
+    linkable: bool = True
     max_degree: int | None = None
 
     def __post_init__(self) -> None:
@@ -75,6 +76,15 @@ class CatalogueSchema:
         return frozenset(relation.field for relation in self.relations)
 
     @property
+    def linkable_fields(self) -> tuple[str, ...]:
+        return tuple(relation.field for relation in self.relations if relation.linkable)
+
+    @property
+    def person_fields(self) -> frozenset[str]:
+        """Fields whose values are people: their names need two words to be linked safely."""
+        return frozenset(relation.field for relation in self.relations if relation.label == PERSON_LABEL)
+
+    @property
     def labels(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(relation.label for relation in self.relations))
 
@@ -92,6 +102,7 @@ class CatalogueSchema:
 
 
 USER_LABEL = "User"
+PERSON_LABEL = "Person"
 USER_RELATIONS = ("LIKED", "DISLIKED", "SEEN", "RATED")
 
 MOVIE_SCHEMA = CatalogueSchema(
@@ -105,11 +116,12 @@ MOVIE_SCHEMA = CatalogueSchema(
         AttributeRelation("composers", "Person", "SCORED", "music by", 1.2, "has music by", value_is_subject=True),
         AttributeRelation("studios", "Company", "PRODUCED_BY", "produced by", 0.8, "was produced by", max_degree=400),
         AttributeRelation(
-            "countries", "Country", "FROM_COUNTRY", "from", 0.3, "is from", in_item_text=False, max_degree=300
+            "countries", "Country", "FROM_COUNTRY", "from", 0.3, "is from", in_item_text=False, linkable=False,
+            max_degree=300,
         ),
         AttributeRelation(
             "languages", "Language", "IN_LANGUAGE", "language", 0.3, "is in", in_item_text=False, max_degree=300
         ),
-        AttributeRelation("tags", "Tag", "TAGGED", "tagged", 1.0, "is also tagged", max_degree=400),
+        AttributeRelation("tags", "Tag", "TAGGED", "tagged", 1.0, "is also tagged", linkable=False, max_degree=400),
     ),
 )

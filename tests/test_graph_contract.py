@@ -32,7 +32,7 @@ from kg.catalogue import Item
 from kg.constraints import Constraints
 from kg.errors import GraphUnavailable
 from kg.paths import GraphPath
-from kg.schema import MOVIE_SCHEMA, CatalogueSchema
+from kg.schema import MOVIE_SCHEMA, AttributeRelation, CatalogueSchema
 from kg.store import GraphStore
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -427,6 +427,39 @@ def test_hostile_strings_are_parameters_and_round_trip(store: GraphStore) -> Non
 
 
 # -------------------------------------------------------------- availability
+
+
+BOOK_SCHEMA = CatalogueSchema(
+    item_label="Item",
+    item_noun="book",
+    relations=(
+        AttributeRelation("authors", "Person", "AUTHORED", "written by", 3.0, "was written by", value_is_subject=True),
+        AttributeRelation("series", "Series", "IN_SERIES", "part of", 2.5, "is part of"),
+        AttributeRelation("genres", "Genre", "HAS_GENRE", "genre", 0.6, "is also"),
+    ),
+)
+BOOKS = [
+    movie("t-book-1", "The Fellowship of the Ring", 1954, authors=["J. R. R. Tolkien"], series=["The Lord of the Rings"], genres=["Fantasy"]),
+    movie("t-book-2", "The Two Towers", 1954, authors=["J. R. R. Tolkien"], series=["The Lord of the Rings"], genres=["Fantasy"]),
+    movie("t-book-3", "A Game of Thrones", 1996, authors=["George R. R. Martin"], series=["A Song of Ice and Fire"], genres=["Fantasy"]),
+]
+
+
+def test_a_books_catalogue_plugs_in_by_describing_its_relations(store: GraphStore, graph_dir: Path, request: pytest.FixtureRequest) -> None:
+    books = _connect(request.node.callspec.params["store"], graph_dir, schema=BOOK_SCHEMA)
+    try:
+        books.upsert_items(BOOKS, progress=False)
+        found = {candidate.item_id: candidate for candidate in books.candidates(["t-book-1"], k=10)}
+        assert "t-book-2" in found
+        relations = {relation for path in found["t-book-2"].paths for relation in path.relations}
+        assert {"AUTHORED", "IN_SERIES"} <= relations
+        assert found["t-book-2"].score > found.get("t-book-3", dataclasses.replace(found["t-book-2"], score=0)).score
+        assert books.lookup_names(["the lord of the rings"], ["Series"])["the lord of the rings"] == [("Series", "The Lord of the Rings")]
+    finally:
+        keep = _all_item_ids(store) - {book.id for book in BOOKS}
+        books.prune_items(keep)
+        books.close()
+    assert not {book.id for book in BOOKS} & _all_item_ids(store)
 
 
 def _closed_port() -> int:

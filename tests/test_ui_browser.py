@@ -125,3 +125,24 @@ def test_empty_message_shows_a_message_not_a_trace(ui_url: str, browser: Browser
     page.screenshot(path=str(ARTIFACTS / "07-empty-message-phone.png"), full_page=True)
     assert "Traceback" not in page.content()
     page.close()
+
+
+def test_login_is_required_when_auth_is_set(fast_assistant: Assistant, browser: Browser) -> None:
+    from ui.app import auth_pairs, build_app
+
+    settings = fast_assistant.settings.model_copy(update={"ui_auth": "alice:wonderland"})
+    port = free_port()
+    app = build_app(fast_assistant).queue()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, auth=auth_pairs(settings))
+    try:
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{port}/")
+        expect(page.locator("#message textarea")).to_have_count(0)
+        page.get_by_label("username").fill("alice")
+        page.get_by_label("password").fill("wonderland")
+        page.get_by_role("button", name="Login").click()
+        expect(page.locator("#message textarea")).to_be_visible(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "08-after-login.png"))
+        page.close()
+    finally:
+        app.close()

@@ -202,7 +202,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     return ConciergeUI(assistant).build()
 
 
-def _auth(settings: Settings) -> list[tuple[str, str]] | None:
+def auth_pairs(settings: Settings) -> list[tuple[str, str]] | None:
+    """Gradio's login list from the 'user:password,user2:password2' setting; None turns login off."""
     if not settings.ui_auth:
         return None
     pairs = []
@@ -221,7 +222,7 @@ def launch(settings: Settings, host: str | None = None, port: int | None = None)
         build_app(assistant).queue().launch(
             server_name=host or settings.ui_host,
             server_port=port or settings.ui_port,
-            auth=_auth(settings),
+            auth=auth_pairs(settings),
             css=CARDS_CSS,
             footer_links=[],
         )
