@@ -27,7 +27,8 @@ ROLE_CUES: dict[str, tuple[str, ...]] = {
     "composers": ("music", "score", "compos", "soundtrack"),
 }
 ROLE_WINDOW = 40
-CAPITALISED_SPAN = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of|the|and|de|la|von|van|[A-Z][\w'’.-]*))*")
+CAPITALISED_SPAN = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of|the|and|de|la|von|van|[A-Z][\w'’.-]*)\b)*")
+RECOMMENDING = r"(?:you (?:may|might|will|ll|would|should|could) (?:enjoy|like|love)|try|watch|check out)"
 NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
 PHRASING_WORDS = frozenset(
     """a an the and or but of in on at to for with by from as is was are were be been being it its it s this that
@@ -40,7 +41,8 @@ PHRASING_WORDS = frozenset(
     who also share shares shared sharing common connection connected link linked together alongside
     star stars starring starred directed director directors written writer writers music composer
     produced producer tagged tag tags genre genres released release year years from average rated rating
-    rate ratings out five over around about nearly almost roughly not no s t""".split()
+    rate ratings out five over around about nearly almost roughly not no s t
+    person match matches matching asked ask request requested description closest close among catalogue""".split()
 )
 FUNCTION_WORDS = frozenset(
     """i it its if you your this that these those the a an and but both fans since because like as with
@@ -109,6 +111,8 @@ def allowed_facts(
             roles[match.field].add(match.value)
     for statement in evidence.constraints_met:
         numbers.update(NUMBER.findall(statement))
+    for name in names:
+        numbers.update(NUMBER.findall(name))
     text = " ".join([*names, *statements, *(relation.clause for relation in schema.relations)])
     return AllowedFacts(
         names=frozenset(normalise(name) for name in names if name),
@@ -147,6 +151,7 @@ class FaithfulnessChecker:
         problems += self._titles_in_roles(sentence, facts)
         problems += self._wrong_genres(sentence, card)
         problems += self._unsupported_words(sentence, facts)
+        problems += self._recommends_another_title(sentence, facts, card)
         return Verdict(faithful=not problems, problems=tuple(dict.fromkeys(problems)))
 
     @staticmethod
@@ -165,6 +170,17 @@ class FaithfulnessChecker:
                 continue
             problems.append(f"mentions {span!r}, which is not in the evidence")
         return problems
+
+    @staticmethod
+    def _recommends_another_title(sentence: str, facts: AllowedFacts, card: ItemCard) -> list[str]:
+        """'You may enjoy Blade Runner': the sentence recommends a liked item instead of this one."""
+        lowered = normalise(sentence)
+        own = {normalise(card.title), normalise(re.sub(r"\s*\(\d{4}\)$", "", card.title))}
+        return [
+            f"recommends {title!r} instead of {card.title!r}"
+            for title in facts.titles - own
+            if not any(title in mine for mine in own) and re.search(rf"\b{RECOMMENDING} {re.escape(title)}\b", lowered)
+        ]
 
     @staticmethod
     def _unsupported_words(sentence: str, facts: AllowedFacts) -> list[str]:

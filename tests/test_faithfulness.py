@@ -10,6 +10,7 @@ from assistant.faithfulness import FaithfulnessChecker
 from assistant.justification_writer import JustificationWriter, tidy
 from assistant.justify import evidence_facts, template_justification
 from assistant.linking import EntityLinker
+from assistant.profile import UserProfile
 from assistant.types import ItemCard, Recommendation
 from kg.catalogue import Catalogue
 from retrieval.collaborative import CoLikeIndex
@@ -77,6 +78,7 @@ def test_restated_evidence_passes(checker: FaithfulnessChecker, evidence: Eviden
         ("Alien is a thriller that stars Blade Runner.", "credits the title"),
         ("Alien is a critically acclaimed masterpiece by Ridley Scott.", "acclaimed"),
         ("Alien is about a man who can fly.", "fly"),
+        ("You may enjoy Blade Runner because it was directed by Ridley Scott.", "recommends 'blade runner"),
     ],
 )
 def test_additions_fail(checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard, sentence: str, problem: str) -> None:
@@ -90,6 +92,26 @@ def test_the_template_always_passes(
 ) -> None:
     sentence = template_justification(evidence, demo_catalogue.schema, card.title)
     assert checker.check(sentence, evidence, card).faithful
+
+
+def test_the_template_passes_on_real_turns(fast_assistant: Assistant) -> None:
+    """Every template sentence of real recommendations is accepted: the fallback is faithful by construction."""
+    requests = [
+        "Hey, did you like The Shape of Water (2017) ?",
+        "I like documentaries.",
+        "Hi can you help me find a romantic comedy?",
+        "Hi yes I love Fast & Furious (2009) do you know any movies like that?",
+        "I have seen dunkirk once, any more suggestions?",
+        "I loved The Matrix and Blade Runner",
+    ]
+    schema = fast_assistant.catalogue.schema
+    for request in requests:
+        profile = UserProfile().apply(fast_assistant.interpreter.interpret(request).delta)
+        recommendations, _ = fast_assistant.recommend(profile, request)
+        for rec in recommendations:
+            facts = evidence_facts(rec.evidence, schema, rec.item.title)
+            verdict = fast_assistant.justifier.checker.check(rec.justification, rec.evidence, rec.item, facts)
+            assert verdict.faithful, (rec.item.title, rec.justification, verdict.problems)
 
 
 def test_facts_for_the_prompt_come_from_the_evidence(evidence: Evidence, demo_catalogue: Catalogue) -> None:
