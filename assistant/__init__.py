@@ -26,7 +26,16 @@ _EXPORTS = {
     "WhyAnswer": "assistant.types",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Assistant",
+    "InvalidInput",
+    "ItemCard",
+    "Recommendation",
+    "Reply",
+    "Settings",
+    "UserProfile",
+    "WhyAnswer",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -15,8 +15,8 @@ from typing import Literal
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
-from assistant.ingest import ingest, read_manifest, vector_location
 from assistant.faithfulness import FaithfulnessChecker
+from assistant.ingest import ingest, read_manifest, vector_location
 from assistant.justification_writer import JustificationWriter
 from assistant.justify import template_justification
 from assistant.linking import EntityLinker
@@ -367,7 +367,7 @@ class Assistant:
             parts.append(f"until {constraints.year_max}")
         for field, values in constraints.include.items():
             parts.append(f"{field}: {', '.join(values)}")
-        for field, values in constraints.exclude.items():
+        for values in constraints.exclude.values():
             parts.append(f"no {', '.join(values)}")
         return "; ".join(parts)
 

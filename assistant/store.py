@@ -8,7 +8,6 @@ so a crash later in the turn loses no preference.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Iterator
