@@ -84,7 +84,7 @@ def evidence_facts(evidence: Evidence, schema: CatalogueSchema, item_title: str)
     """The evidence as short statements to the user: the only material a generated justification may use."""
     facts: list[str] = []
     for relation, path in _shared_attribute_paths(evidence.paths, schema):
-        facts.append(f"You liked {path.nodes[0].name}. {item_title} {relation.clause} {path.nodes[1].name}, like it.")
+        facts.append(f"You liked {path.nodes[0].name}; {item_title} {relation.clause} {path.nodes[1].name} as well.")
     if evidence.collaborative is not None:
         signal = evidence.collaborative
         rating = f", rating it {signal.mean_rating:.1f} out of 5 on average" if signal.mean_rating is not None else ""

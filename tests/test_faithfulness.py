@@ -117,7 +117,7 @@ def test_the_template_passes_on_real_turns(fast_assistant: Assistant) -> None:
 def test_facts_for_the_prompt_come_from_the_evidence(evidence: Evidence, demo_catalogue: Catalogue) -> None:
     facts = evidence_facts(evidence, demo_catalogue.schema, "Alien (1979)")
     assert facts == [
-        "You liked Blade Runner (1982). Alien (1979) was directed by Ridley Scott, like it.",
+        "You liked Blade Runner (1982); Alien (1979) was directed by Ridley Scott as well.",
         "56 people who liked The Matrix (1999) also liked Alien (1979), rating it 4.3 out of 5 on average.",
     ]
 
