@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from assistant.justify import shared_attribute_paths
 from assistant.linking import GENRE_SYNONYMS, EntityLinker, normalise
 from assistant.types import ItemCard
 from kg.schema import CatalogueSchema
@@ -71,55 +72,45 @@ class AllowedFacts:
     roles: dict[str, frozenset[str]]
 
 
+def title_forms(title: str) -> set[str]:
+    """A display title and the same without its year: 'Alien (1979)' and 'Alien'."""
+    return {title, re.sub(r"\s*\(\d{4}\)$", "", title)}
+
+
 def allowed_facts(
     evidence: Evidence, card: ItemCard, schema: CatalogueSchema, statements: Iterable[str] = ()
 ) -> AllowedFacts:
-    titles: set[str] = {card.title}
-    names: set[str] = {card.title, re.sub(r"\s*\(\d{4}\)$", "", card.title)}
-    names |= set(card.genres) | set(card.directors) | set(card.cast)
+    titles = {card.title}
+    titles.update(node.name for path in evidence.paths for node in path.nodes if node.kind == "item")
+    others = set(card.genres) | set(card.directors) | set(card.cast)
+    others.update(node.name for path in evidence.paths for node in path.nodes if node.kind != "item")
     roles: dict[str, set[str]] = {"directors": set(card.directors), "cast": set(card.cast), "writers": set(), "composers": set()}
-    numbers: set[str] = set()
-    if card.year is not None:
-        numbers.add(str(card.year))
-    for path in evidence.paths:
-        for node in path.nodes:
-            names.add(node.name)
-            names.add(re.sub(r"\s*\(\d{4}\)$", "", node.name))
-            if node.kind == "item":
-                titles.add(node.name)
-                numbers.update(re.findall(r"\d{4}", node.name))
-        if len(path.nodes) == 3:
-            try:
-                relation = schema.relation_by_type(path.relations[-1])
-            except KeyError:
-                continue
-            if relation.field in roles:
-                roles[relation.field].add(path.nodes[1].name)
+    for relation, path in shared_attribute_paths(evidence.paths, schema):
+        if relation.field in roles:
+            roles[relation.field].add(path.nodes[1].name)
+    numbers: set[str] = {str(card.year)} if card.year is not None else set()
     if evidence.collaborative is not None:
         signal = evidence.collaborative
-        names.add(signal.source_title)
         titles.add(signal.source_title)
-        names.add(re.sub(r"\s*\(\d{4}\)$", "", signal.source_title))
-        numbers.update(re.findall(r"\d{4}", signal.source_title))
         numbers.add(str(signal.co_likers))
         if signal.mean_rating is not None:
             numbers.add(f"{signal.mean_rating:.1f}")
             numbers.add(f"{signal.mean_rating:g}")
     for match in evidence.attribute_matches:
-        names.add(match.value)
+        others.add(match.value)
         if match.field in roles:
             roles[match.field].add(match.value)
     for statement in evidence.constraints_met:
         numbers.update(NUMBER.findall(statement))
+    title_variants = {form for title in titles for form in title_forms(title)}
+    names = title_variants | others
     for name in names:
         numbers.update(NUMBER.findall(name))
     text = " ".join([*names, *statements, *(relation.clause for relation in schema.relations)])
     return AllowedFacts(
         names=frozenset(normalise(name) for name in names if name),
         vocabulary=frozenset(normalise(text).split()),
-        titles=frozenset(
-            normalise(form) for title in titles for form in (title, re.sub(r"\s*\(\d{4}\)$", "", title)) if form
-        ),
+        titles=frozenset(normalise(form) for form in title_variants if form),
         numbers=frozenset(numbers),
         roles={key: frozenset(normalise(v) for v in values) for key, values in roles.items()},
     )
@@ -175,7 +166,7 @@ class FaithfulnessChecker:
     def _recommends_another_title(sentence: str, facts: AllowedFacts, card: ItemCard) -> list[str]:
         """'You may enjoy Blade Runner': the sentence recommends a liked item instead of this one."""
         lowered = normalise(sentence)
-        own = {normalise(card.title), normalise(re.sub(r"\s*\(\d{4}\)$", "", card.title))}
+        own = {normalise(form) for form in title_forms(card.title)}
         return [
             f"recommends {title!r} instead of {card.title!r}"
             for title in facts.titles - own

@@ -24,7 +24,7 @@ def _join(names: list[str]) -> str:
     return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def _shared_attribute_paths(
+def shared_attribute_paths(
     paths: tuple[PathEvidence, ...], schema: CatalogueSchema
 ) -> Iterator[tuple[AttributeRelation, PathEvidence]]:
     """Two-hop paths (liked item, attribute, this item) with the schema relation they run through."""
@@ -46,7 +46,7 @@ def _path_facts(paths: tuple[PathEvidence, ...], schema: CatalogueSchema) -> lis
     """
     links = [
         (relation.weight, path.nodes[0].name, relation.clause, path.nodes[1].name)
-        for relation, path in _shared_attribute_paths(paths, schema)
+        for relation, path in shared_attribute_paths(paths, schema)
     ]
     links.sort(key=lambda link: -link[0])
     chosen = links[:MAX_FACTS]
@@ -83,7 +83,7 @@ def template_justification(evidence: Evidence, schema: CatalogueSchema, item_tit
 def evidence_facts(evidence: Evidence, schema: CatalogueSchema, item_title: str) -> list[str]:
     """The evidence as short statements to the user: the only material a generated justification may use."""
     facts: list[str] = []
-    for relation, path in _shared_attribute_paths(evidence.paths, schema):
+    for relation, path in shared_attribute_paths(evidence.paths, schema):
         facts.append(f"You liked {path.nodes[0].name}; {item_title} {relation.clause} {path.nodes[1].name} as well.")
     if evidence.collaborative is not None:
         signal = evidence.collaborative
