@@ -54,7 +54,6 @@ class ReplyWriter:
             message=message,
             liked=", ".join(liked_titles) or "nothing yet",
             constraints=constraints or "none",
-            count=count,
         )
         messages = [SystemMessage(load_prompt("reply_system")), HumanMessage(prompt)]
         yield from self._guarded(messages, allowed_ids, fallback=template_intro(count, liked_titles))
