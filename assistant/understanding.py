@@ -49,6 +49,9 @@ def _cue_before(clause: str, position: int, cues: tuple[str, ...]) -> bool:
     return _has_cue(normalise(clause[:position]), cues)
 
 
+NEGATION = r"(?:\b(?:nothing|none|not|no|never)|n't)\b(?:\s+\w+){0,3}?\s+"
+
+
 def year_constraints(text: str) -> tuple[int | None, int | None]:
     """Year bounds stated in ``text``: 'after 2010', 'before 1990', 'from the 90s', 'between 1980 and 1990'."""
     lowered = text.casefold()
@@ -65,6 +68,15 @@ def year_constraints(text: str) -> tuple[int | None, int | None]:
             digit = decade.group(1)
             start = int(f"{'20' if digit in '012' else '19'}{digit}0")
         year_min, year_max = start, start + 9
+    # "nothing before 1970", "I don't want anything after 2000": a negated bound flips its side.
+    negated_before = re.search(NEGATION + r"(?:before|older than|earlier than)\s+((?:19|20)\d{2})\b", lowered)
+    negated_after = re.search(NEGATION + r"(?:after|newer than|later than)\s+((?:19|20)\d{2})\b", lowered)
+    if negated_before:
+        year_min = int(negated_before.group(1))
+        lowered = lowered.replace(negated_before.group(0), " ")
+    if negated_after:
+        year_max = int(negated_after.group(1))
+        lowered = lowered.replace(negated_after.group(0), " ")
     after = re.search(r"\b(?:after|newer than|later than|post)\s+((?:19|20)\d{2})\b", lowered)
     since = re.search(r"\b(?:since|from|starting|not before|no older than)\s+((?:19|20)\d{2})\b(?!\s*(?:to|-|until))", lowered)
     before = re.search(r"\b(?:before|older than|earlier than|pre)\s+((?:19|20)\d{2})\b", lowered)

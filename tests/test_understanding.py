@@ -87,6 +87,11 @@ def test_small_talk_is_not_a_request(interpreter: TurnInterpreter) -> None:
         ("between 2000 and 1995", (1995, 2000)),
         ("2010 or later", (2010, None)),
         ("no years here", (None, None)),
+        ("I liked Heat and The Godfather, nothing before 1970", (1970, None)),
+        ("I don't want anything after 2000", (None, 2000)),
+        ("not before 1990", (1990, None)),
+        ("no older than 1985", (1985, None)),
+        ("nothing older than 1980 and before 2000", (1980, 1999)),
     ],
 )
 def test_year_constraints(text: str, bounds: tuple[int | None, int | None]) -> None:
