@@ -1,4 +1,4 @@
-"""The ``concierge`` command line: ingest, ask, chat, why, feedback, profile, ui.
+"""The ``concierge`` command line: ingest, ask, chat, why, feedback, profile, train-scorer, ui.
 
 Every command reads the one Settings object (so ``CONCIERGE_*`` variables
 apply) and reports bad input as a one-line error with exit status 2, never a
@@ -121,6 +121,25 @@ def cmd_profile(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_scorer(args: argparse.Namespace) -> int:
+    from retrieval.scorer.command import train_and_save
+
+    settings = _settings(args)
+    out: Path = args.out
+    metrics = train_and_save(
+        interactions=args.interactions,
+        catalogue_dir=settings.catalogue,
+        out=out,
+        embedding_model=settings.embedding_model,
+        seed=args.seed,
+        max_epochs=args.max_epochs,
+    )
+    print(f"{metrics['users']} users, {metrics['items']} items, trained in {metrics['train_seconds']} s; saved to {out}")
+    for split in ("valid", "test"):
+        print(f"  {split:5s} " + "  ".join(f"{name} {value:.4f}" for name, value in metrics[split].items()))
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from ui.app import launch
 
@@ -165,6 +184,14 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("--session", default="cli")
     profile.set_defaults(handler=cmd_profile)
 
+    train = commands.add_parser("train-scorer", help="train the ranking scorer on an interaction log")
+    train.add_argument("--interactions", type=Path, required=True, help="ratings CSV (catalogue or MovieLens columns)")
+    train.add_argument("--catalogue", default=argparse.SUPPRESS, help="catalogue with the items' text and facts")
+    train.add_argument("--out", type=Path, required=True, help="checkpoint directory to write")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--max-epochs", type=int, default=None, help="cap on the sequence model's epochs")
+    train.set_defaults(handler=cmd_train_scorer)
+
     ui = commands.add_parser("ui", help="start the Gradio web UI")
     ui.add_argument("--host", default=None)
     ui.add_argument("--port", type=int, default=None)
@@ -175,11 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from assistant.api import InvalidInput
     from kg.catalogue import CatalogueError
+    from retrieval.scorer.interactions import ScorerInputError
 
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (InvalidInput, CatalogueError) as exc:
+    except (InvalidInput, CatalogueError, ScorerInputError) as exc:
         print(f"concierge: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

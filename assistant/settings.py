@@ -36,6 +36,11 @@ class Settings(BaseSettings):
         default=Path.home() / ".cache" / "concierge" / "models",
         description="Assembled GGUF files and their safetensors copies, shared by every data directory.",
     )
+    scorer_dir: Path | None = Field(
+        default=None,
+        description="Trained scorer checkpoint (`concierge train-scorer --out`); default: the catalogue's "
+        "`scorer/` folder when it has one, else the transparent weighted-sum ranker.",
+    )
     datasets_dir: Path | None = Field(
         default=None,
         description="Folder of the public research data sets, used by tests and benchmarks only.",
@@ -102,6 +107,14 @@ class Settings(BaseSettings):
     ui_host: str = "127.0.0.1"
     ui_port: int = 7860
     ui_auth: str | None = Field(default=None, description="'user:password' pairs separated by commas enable login.")
+
+    @property
+    def scorer_path(self) -> Path | None:
+        """The checkpoint the assistant ranks with, if any."""
+        if self.scorer_dir is not None:
+            return self.scorer_dir
+        shipped = self.catalogue / "scorer"
+        return shipped if shipped.is_dir() else None
 
     @property
     def index_dir(self) -> Path:

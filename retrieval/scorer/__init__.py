@@ -1,0 +1,1 @@
+"""The fine-tuned scorer: a learned ranking of (user profile, item) pairs."""
