@@ -35,8 +35,10 @@ from retrieval.candidates import Candidate, CandidateGenerator
 from retrieval.collaborative import CoLikeIndex
 from retrieval.embeddings import shared_embedder
 from retrieval.evidence import AttributeMatch, CollaborativeEvidence, Evidence, PathEvidence, PathNodeEvidence
-from retrieval.ranking import RankedCandidate, WeightedSumRanker
+from retrieval.ranking import RankedCandidate, Ranker, ScorerRanker, WeightedSumRanker
 from retrieval.request import RetrievalRequest
+from retrieval.scorer.serving import load_catalogue_scorer
+from retrieval.scorer.vectors import embedded_item_vectors, stored_vectors
 from retrieval.vector_store import VectorIndex, VectorStoreUnavailable
 
 LOGGER = logging.getLogger(__name__)
@@ -76,7 +78,7 @@ class Assistant:
         self.linker = EntityLinker(catalogue, lambda item_id: float(self.colike.like_count(item_id)))
         self.interpreter = TurnInterpreter(self.linker)
         self.generator = CandidateGenerator(catalogue, self.colike, vector_index, graph, settings.candidate_pool)
-        self.ranker = WeightedSumRanker()
+        self.ranker = self._ranker(settings, catalogue, vector_index)
         self.writer = ReplyWriter(chat_model, self.linker)
         self.justifier = JustificationWriter(chat_model, FaithfulnessChecker(self.linker, catalogue.schema), catalogue.schema)
         self._session_locks: dict[str, threading.Lock] = {}
@@ -101,6 +103,18 @@ class Assistant:
 
             chat_model = chat_model_from_settings(settings)
         return cls(settings, catalogue, chat_model, graph, vector_index, ProfileStore(settings.profile_db))
+
+    @staticmethod
+    def _ranker(settings: Settings, catalogue: Catalogue, vector_index: VectorIndex | None) -> Ranker:
+        """The trained scorer when a checkpoint is configured, else the weighted sum of source signals."""
+        path = settings.scorer_path
+        if path is None:
+            return WeightedSumRanker()
+        embedder = shared_embedder(settings.embedding_model, settings.embedding_batch_size)
+        vectors = stored_vectors(vector_index, list(catalogue.items)) if vector_index is not None else {}
+        if not vectors:
+            vectors = embedded_item_vectors(catalogue.items, catalogue.schema, embedder)(list(catalogue.items))
+        return ScorerRanker(load_catalogue_scorer(path, catalogue, vectors), embedder.encode_one)
 
     @staticmethod
     def _open_graph(settings: Settings) -> GraphStore | None:
@@ -219,7 +233,7 @@ class Assistant:
             constraints=profile.constraints,
         )
         candidates = self.generator.generate(request)
-        ranked = self.ranker.rank(candidates.candidates, n or self.settings.n_recommendations)
+        ranked = self.ranker.rank(candidates.candidates, request, n or self.settings.n_recommendations)
         notes = list(dict.fromkeys(candidates.notes))
         return [self._recommendation(entry, request) for entry in ranked], notes
 
@@ -227,7 +241,7 @@ class Assistant:
         candidate = ranked.candidate
         item = self.catalogue.items[candidate.item_id]
         evidence = Evidence(
-            sources=tuple(feature for feature in ranked.contributions if feature != "popularity"),
+            sources=tuple(feature for feature in candidate.features if feature != "popularity"),
             paths=self._evidence_paths(candidate, request),
             collaborative=self._collaborative(candidate),
             attribute_matches=tuple(AttributeMatch(field=f, value=v) for f, v in candidate.attribute_matches),
@@ -290,7 +304,8 @@ class Assistant:
             lines.append(f"- {path.describe(self.catalogue.schema)}")
         if recommendation.evidence.constraints_met:
             lines.append(f"- It meets your limits: {'; '.join(recommendation.evidence.constraints_met)}.")
-        contributions = ", ".join(f"{k} {v:+.2f}" for k, v in recommendation.evidence.contributions.items())
+        ordered = sorted(recommendation.evidence.contributions.items(), key=lambda entry: -entry[1])
+        contributions = ", ".join(f"{feature} {value:+.2f}" for feature, value in ordered)
         lines.append(f"- Score {recommendation.score:.2f} ({contributions}).")
         return WhyAnswer(
             session_id=session_id, item_id=item_id, suggested=True, text="\n".join(lines), recommendation=recommendation

@@ -1,16 +1,24 @@
-"""A transparent ranker: a weighted sum of normalised source signals.
+"""Rankers of the candidate pool: the trained scorer, or a transparent weighted sum.
 
-Every score is the sum of per-feature contributions, which are kept as
-evidence, so "why is this first?" has an exact answer.  The fine-tuned scorer
-replaces the weights with a learned model behind the same interface.
+Both give every score as the sum of per-feature contributions, which are kept
+as evidence, so "why is this first?" has an exact answer.  The trained scorer
+is the default; the weighted sum of the candidate sources' normalised signals
+ranks when no scorer checkpoint is configured (a new catalogue before
+``concierge train-scorer`` has run).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
 
 from retrieval.candidates import Candidate
+from retrieval.request import RetrievalRequest
+from retrieval.scorer.scorer import ProfileScorer
 
 DEFAULT_WEIGHTS: Mapping[str, float] = {
     "vector": 1.0,
@@ -28,13 +36,18 @@ class RankedCandidate:
     contributions: dict[str, float]
 
 
+class Ranker(Protocol):
+    def rank(self, candidates: Sequence[Candidate], request: RetrievalRequest, n: int) -> list[RankedCandidate]: ...
+
+
 class WeightedSumRanker:
     """Normalise each feature by its maximum over the pool, then weight and add."""
 
     def __init__(self, weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> None:
         self.weights = dict(weights)
 
-    def rank(self, candidates: Sequence[Candidate], n: int) -> list[RankedCandidate]:
+    def rank(self, candidates: Sequence[Candidate], request: RetrievalRequest, n: int) -> list[RankedCandidate]:
+        """The top ``n``; ``request`` is not needed, the sources already used it."""
         peaks = {
             feature: max((c.features.get(feature, 0.0) for c in candidates), default=0.0) for feature in self.weights
         }
@@ -46,5 +59,31 @@ class WeightedSumRanker:
                 if candidate.features.get(feature, 0.0) > 0 and peaks[feature] > 0
             }
             ranked.append(RankedCandidate(candidate, round(sum(contributions.values()), 4), contributions))
+        ranked.sort(key=lambda entry: (-entry.score, entry.candidate.item_id))
+        return ranked[:n]
+
+
+class ScorerRanker:
+    """The trained scorer over the candidate pool.
+
+    The user's history is their liked items in the order they liked them, with
+    the attributes they asked for and the embedding of the message, so that a
+    first message with nothing liked yet is still ranked by what it asks.
+    """
+
+    def __init__(self, scorer: ProfileScorer, embed_query: Callable[[str], NDArray[np.float32]]) -> None:
+        self.scorer = scorer
+        self.embed_query = embed_query
+
+    def rank(self, candidates: Sequence[Candidate], request: RetrievalRequest, n: int) -> list[RankedCandidate]:
+        if not candidates:
+            return []
+        query = request.query_text.strip()
+        history = self.scorer.history(
+            request.liked_ids, request.liked_attributes, self.embed_query(query) if query else None
+        )
+        by_id = {candidate.item_id: candidate for candidate in candidates}
+        scored = self.scorer.score_items(history, list(by_id))
+        ranked = [RankedCandidate(by_id[entry.item_id], entry.score, entry.contributions) for entry in scored]
         ranked.sort(key=lambda entry: (-entry.score, entry.candidate.item_id))
         return ranked[:n]

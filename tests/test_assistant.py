@@ -16,6 +16,8 @@ from assistant.types import Recommendation, Reply
 from kg.catalogue import Catalogue
 from kg.store import GraphStore
 from retrieval.candidates import GRAPH_DOWN_NOTE, VECTOR_DOWN_NOTE
+from retrieval.ranking import ScorerRanker
+from retrieval.scorer.features import FEATURE_NAMES
 
 MATRIX = "2571"
 BLADE_RUNNER = "541"
@@ -75,6 +77,27 @@ def test_constraints_are_law(fast_assistant: Assistant, demo_catalogue: Catalogu
         assert "Horror" not in item.values("genres")
         assert_grounded(recommendation, demo_catalogue)
     assert "164179" not in [rec.item.id for rec in reply.recommendations]
+
+
+def test_a_negated_year_bound_is_law(fast_assistant: Assistant, demo_catalogue: Catalogue) -> None:
+    reply = fast_assistant.chat(session(), "I liked Heat and The Godfather, nothing before 1970")
+    assert reply.recommendations
+    for recommendation in reply.recommendations:
+        year = demo_catalogue.items[recommendation.item.id].year
+        assert year is not None and year >= 1970, recommendation.item.title
+
+
+def test_the_trained_scorer_ranks_and_its_contributions_are_evidence(fast_assistant: Assistant) -> None:
+    assert isinstance(fast_assistant.ranker, ScorerRanker)
+    reply = fast_assistant.chat(session(), "I loved The Matrix and Blade Runner")
+    scores = [recommendation.score for recommendation in reply.recommendations]
+    assert scores == sorted(scores, reverse=True)
+    for recommendation in reply.recommendations:
+        contributions = recommendation.evidence.contributions
+        assert set(contributions) == set(FEATURE_NAMES)
+        assert recommendation.score == pytest.approx(sum(contributions.values()), abs=1e-3)
+    answer = fast_assistant.why(reply.session_id, reply.recommendations[0].item.id)
+    assert "sequence" in answer.text
 
 
 def test_graph_evidence_connects_liked_items(fast_assistant: Assistant) -> None:

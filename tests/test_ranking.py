@@ -6,6 +6,7 @@ from kg.catalogue import Interaction
 from retrieval.candidates import Candidate
 from retrieval.collaborative import CoLikeIndex
 from retrieval.ranking import WeightedSumRanker
+from retrieval.request import RetrievalRequest
 
 
 def interactions(rows: list[tuple[str, str, float]]) -> list[Interaction]:
@@ -39,7 +40,7 @@ def test_ranker_sums_normalised_contributions() -> None:
         Candidate("y", {"vector": 0.25, "collaborative": 1.0, "popularity": 1.0}),
     ]
     ranker = WeightedSumRanker({"vector": 1.0, "graph": 1.0, "collaborative": 1.0, "popularity": 0.5})
-    ranked = ranker.rank(candidates, n=2)
+    ranked = ranker.rank(candidates, RetrievalRequest(query_text=""), n=2)
     assert [entry.candidate.item_id for entry in ranked] == ["x", "y"]
     assert ranked[0].contributions == {"vector": 1.0, "graph": 1.0, "popularity": 0.1}
     assert ranked[0].score == 2.1
