@@ -6,7 +6,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 DATASETS ?= ../shared/data
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test ingest
+.PHONY: demo test ingest bench-deps
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,3 +31,13 @@ demo: ingest
 
 test: $(VENV)/.installed-test
 	CONCIERGE_DATASETS_DIR=$(DATASETS) $(PY) -m pytest
+
+# RecBole, the peers of bench.ranking. Its declared dependencies pin old
+# versions and pull ray, which it needs only for hyperparameter search, so it
+# goes in without them and with only the packages its training imports.
+bench-deps: $(VENV)/.installed-bench
+
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(PIP) install --quiet --no-deps recbole==1.2.1
+	$(PIP) install --quiet colorlog==4.7.2 colorama==0.4.4 texttable==1.7.2 tensorboard==2.21.0
+	touch $@
