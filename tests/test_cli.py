@@ -60,3 +60,30 @@ def test_bad_input_is_a_one_line_error(run: Callable[..., subprocess.CompletedPr
     assert result.returncode == 2
     assert "concierge: error: the message is empty" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_train_scorer_writes_weights_config_and_metrics_together(
+    run: Callable[..., subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
+    """A real slice of the demo log (its first 40 users), two epochs: config, weights and metrics land together."""
+    import gzip
+
+    from assistant.settings import DEMO_CATALOGUE
+    from retrieval.scorer.scorer import read_checkpoint
+
+    with gzip.open(DEMO_CATALOGUE / "interactions.csv.gz", "rt", encoding="utf-8") as source:
+        header, *rows = source.read().splitlines()
+    slice_rows = [row for row in rows if int(row.split(",", 1)[0]) <= 40]
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text("\n".join([header, *slice_rows]) + "\n", encoding="utf-8")
+    out = tmp_path / "scorer"
+    trained = run("train-scorer", "--interactions", str(ratings), "--out", str(out), "--max-epochs", "2")
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    assert "recall@10" in trained.stdout
+    _, vocabulary, _, document = read_checkpoint(out)
+    assert document["training"]["max_epochs"] == 2
+    assert document["trained_on"]["interactions"] == "ratings.csv"
+    assert document["metrics"]["users"] <= 40 and len(vocabulary) == document["metrics"]["items"]
+    missing = run("train-scorer", "--interactions", str(tmp_path / "absent.csv"), "--out", str(out))
+    assert missing.returncode == 2
+    assert "no such file" in missing.stderr and "Traceback" not in missing.stderr
