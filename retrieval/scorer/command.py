@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from accelerate import PartialState
 
 from kg.catalogue import load_catalogue
 from retrieval.embeddings import shared_embedder
@@ -38,7 +39,11 @@ def train_and_save(
     max_epochs: int | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Train a scorer and write it to ``out``; returns its metrics."""
+    """Train a scorer and write it to ``out``; returns its metrics.
+
+    Under ``accelerate launch`` every process trains its share and only the
+    main one writes the checkpoint.
+    """
     catalogue = load_catalogue(catalogue_dir)
     events = read_events(interactions)
     config = ScorerTrainingConfig(seed=seed)
@@ -49,6 +54,8 @@ def train_and_save(
         )
     vectors = embedded_item_vectors(catalogue.items, catalogue.schema, shared_embedder(embedding_model), progress)
     trained = train_scorer(events, catalogue.items, catalogue.schema, vectors, config, progress=progress)
+    if not PartialState().is_main_process:
+        return trained.metrics
     trained.scorer.save(
         out,
         {

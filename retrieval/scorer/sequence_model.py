@@ -71,6 +71,16 @@ class SequenceModel(nn.Module):
         """Scores for every item (column 0 is padding and should be ignored)."""
         return states @ self.item_embedding.weight.T
 
+    def forward(self, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Training loss: cross-entropy over every item at every non-padding position.
+
+        The loss is computed inside ``forward`` so that a distributed wrapper
+        (``accelerate`` on several GPUs) sees the whole computation.
+        """
+        states = self.hidden_states(inputs)
+        present = targets != 0
+        return nn.functional.cross_entropy(self.logits(states[present]), targets[present])
+
     def next_item_scores(self, sequences: torch.Tensor) -> torch.Tensor:
         """``[batch, n_items + 1]`` scores of the item after each left-padded sequence."""
         return self.logits(self.hidden_states(sequences)[:, -1, :])

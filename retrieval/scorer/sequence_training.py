@@ -1,8 +1,9 @@
 """Training of the sequence model: full cross-entropy, early stopping, accelerate.
 
 ``accelerate`` places the model and batches on whatever the machine has (one
-CPU, one GPU, several GPUs under ``accelerate launch``), so the same command
-trains everywhere.  Batches are built from a seeded generator so that one seed
+CPU, one GPU, or several GPUs with ``accelerate launch -m assistant.cli
+train-scorer ...``, where each process trains on its share of every epoch's
+windows and gradients are averaged), so the same command trains everywhere.  Batches are built from a seeded generator so that one seed
 gives one model.
 """
 
@@ -16,7 +17,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from accelerate import Accelerator
-from torch import nn
 from tqdm.auto import tqdm
 
 from retrieval.scorer.metrics import ranking_metrics, target_ranks
@@ -117,14 +117,13 @@ def train_sequence_model(
         total, batches = 0.0, 0
         windows = _training_windows(train, length, rng)
         rng.shuffle(windows)
+        # Every process draws the same shuffle and trains on its own share; gradients are averaged.
+        windows = windows[accelerator.process_index :: accelerator.num_processes]
         for start in range(0, len(windows), training.batch_size):
             batch = windows[start : start + training.batch_size]
             inputs = left_padded([window[:-1] for window in batch], length).to(accelerator.device)
             targets = left_padded([window[1:] for window in batch], length).to(accelerator.device)
-            states = accelerator.unwrap_model(model).hidden_states(inputs)
-            present = targets != 0
-            logits = accelerator.unwrap_model(model).logits(states[present])
-            loss = nn.functional.cross_entropy(logits, targets[present])
+            loss = model(inputs, targets)
             optimiser.zero_grad()
             accelerator.backward(loss)
             optimiser.step()
