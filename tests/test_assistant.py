@@ -100,6 +100,20 @@ def test_the_trained_scorer_ranks_and_its_contributions_are_evidence(fast_assist
     assert "sequence" in answer.text
 
 
+def test_a_first_message_gets_the_films_people_watch_among_those_that_match(
+    fast_assistant: Assistant, demo_catalogue: Catalogue
+) -> None:
+    """Nothing liked yet: the scorer's prior ranks Christopher Nolan's well-known films, not his obscure ones first."""
+    reply = fast_assistant.chat(session(), "Movies by Christopher Nolan please")
+    titles = [recommendation.item.title for recommendation in reply.recommendations]
+    assert "Inception (2010)" in titles, titles
+    for recommendation in reply.recommendations:
+        item = demo_catalogue.items[recommendation.item.id]
+        people = {person for field in demo_catalogue.schema.person_fields for person in item.values(field)}
+        assert "Christopher Nolan" in people, item.display_title
+    assert fast_assistant.colike.like_count(reply.recommendations[0].item.id) >= 20
+
+
 def test_graph_evidence_connects_liked_items(fast_assistant: Assistant) -> None:
     reply = fast_assistant.chat(session(), "I loved Blade Runner")
     alien = next((rec for rec in reply.recommendations if rec.item.title == "Alien (1979)"), None)
