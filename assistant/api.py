@@ -35,7 +35,7 @@ from retrieval.candidates import Candidate, CandidateGenerator
 from retrieval.collaborative import CoLikeIndex
 from retrieval.embeddings import shared_embedder
 from retrieval.evidence import AttributeMatch, CollaborativeEvidence, Evidence, PathEvidence, PathNodeEvidence
-from retrieval.ranking import RankedCandidate, Ranker, ScorerRanker, WeightedSumRanker
+from retrieval.ranking import RankedCandidate, Ranker, ScorerRanker, WeightedSumRanker, describe_contributions
 from retrieval.request import RetrievalRequest
 from retrieval.scorer.serving import load_catalogue_scorer
 from retrieval.scorer.vectors import embedded_item_vectors, stored_vectors
@@ -304,9 +304,8 @@ class Assistant:
             lines.append(f"- {path.describe(self.catalogue.schema)}")
         if recommendation.evidence.constraints_met:
             lines.append(f"- It meets your limits: {'; '.join(recommendation.evidence.constraints_met)}.")
-        ordered = sorted(recommendation.evidence.contributions.items(), key=lambda entry: -entry[1])
-        contributions = ", ".join(f"{feature} {value:+.2f}" for feature, value in ordered)
-        lines.append(f"- Score {recommendation.score:.2f} ({contributions}).")
+        raised = describe_contributions(recommendation.evidence.contributions)
+        lines.append(f"- It ranked with a score of {recommendation.score:.2f}; what counted most: {raised}.")
         return WhyAnswer(
             session_id=session_id, item_id=item_id, suggested=True, text="\n".join(lines), recommendation=recommendation
         )

@@ -29,6 +29,31 @@ DEFAULT_WEIGHTS: Mapping[str, float] = {
 }
 
 
+CONTRIBUTION_LABELS: Mapping[str, str] = {
+    "sequence": "what people went on to watch after the films you like",
+    "transitions": "watched in the same sittings as the films you like",
+    "co_liked": "rated by the same people as the films you like",
+    "content": "a description close to your films and your words",
+    "genres": "your genres",
+    "people": "people behind the films you like",
+    "tags": "tags of the films you like",
+    "era": "from the years of the films you like",
+    "popularity": "popularity",
+    "trend": "popular in the weeks of your last activity",
+    "vector": "a description close to your words",
+    "graph": "linked in the graph to what you like",
+    "collaborative": "liked by people who liked your films",
+    "attributes": "has what you asked for",
+}
+"""Plain words for each ranking feature, for "why" answers; the evidence keeps the feature names."""
+
+
+def describe_contributions(contributions: Mapping[str, float], most: int = 3) -> str:
+    """The features that raised a score most, in plain words with their shares."""
+    raised = sorted(((value, name) for name, value in contributions.items() if value > 0), reverse=True)[:most]
+    return "; ".join(f"{CONTRIBUTION_LABELS.get(name, name)} (+{value:.2f})" for value, name in raised)
+
+
 @dataclass(frozen=True)
 class RankedCandidate:
     candidate: Candidate

@@ -16,7 +16,7 @@ from assistant.types import Recommendation, Reply
 from kg.catalogue import Catalogue
 from kg.store import GraphStore
 from retrieval.candidates import GRAPH_DOWN_NOTE, VECTOR_DOWN_NOTE
-from retrieval.ranking import ScorerRanker
+from retrieval.ranking import CONTRIBUTION_LABELS, ScorerRanker
 from retrieval.scorer.features import FEATURE_NAMES
 
 MATRIX = "2571"
@@ -97,7 +97,8 @@ def test_the_trained_scorer_ranks_and_its_contributions_are_evidence(fast_assist
         assert set(contributions) == set(FEATURE_NAMES)
         assert recommendation.score == pytest.approx(sum(contributions.values()), abs=1e-3)
     answer = fast_assistant.why(reply.session_id, reply.recommendations[0].item.id)
-    assert "sequence" in answer.text
+    top_feature = max(reply.recommendations[0].evidence.contributions.items(), key=lambda entry: entry[1])[0]
+    assert CONTRIBUTION_LABELS[top_feature] in answer.text
 
 
 def test_a_first_message_gets_the_films_people_watch_among_those_that_match(

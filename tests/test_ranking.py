@@ -5,8 +5,9 @@ from __future__ import annotations
 from kg.catalogue import Interaction
 from retrieval.candidates import Candidate
 from retrieval.collaborative import CoLikeIndex
-from retrieval.ranking import WeightedSumRanker
+from retrieval.ranking import CONTRIBUTION_LABELS, DEFAULT_WEIGHTS, WeightedSumRanker, describe_contributions
 from retrieval.request import RetrievalRequest
+from retrieval.scorer.features import FEATURE_NAMES
 
 
 def interactions(rows: list[tuple[str, str, float]]) -> list[Interaction]:
@@ -46,3 +47,12 @@ def test_ranker_sums_normalised_contributions() -> None:
     assert ranked[0].score == 2.1
     assert ranked[1].contributions == {"vector": 0.5, "collaborative": 1.0, "popularity": 0.5}
     assert sum(ranked[1].contributions.values()) == ranked[1].score
+
+
+def test_contributions_are_described_in_plain_words_largest_first() -> None:
+    text = describe_contributions({"sequence": 1.5, "popularity": -0.4, "genres": 0.25, "people": 2.0})
+    assert text == (
+        "people behind the films you like (+2.00); what people went on to watch after the films you like (+1.50); "
+        "your genres (+0.25)"
+    )
+    assert set(CONTRIBUTION_LABELS) >= set(FEATURE_NAMES) | set(DEFAULT_WEIGHTS)
