@@ -52,6 +52,29 @@ def _cue_before(clause: str, position: int, cues: tuple[str, ...]) -> bool:
 NEGATION = r"(?:\b(?:nothing|none|not|no|never)|n't)\b(?:\s+\w+){0,3}?\s+"
 
 
+RECENT_YEARS = 5
+COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10, "few": 3, "couple of": 2}
+RECENT = re.compile(r"\b(?:recent|recently released|newer|newest)\b")
+LAST_YEARS = re.compile(r"\b(?:last|past)\s+(\d{1,2}|two|three|four|five|six|ten|few|couple of)\s+years\b")
+
+
+def recency_floor(text: str, latest_year: int) -> int | None:
+    """The first year meant by 'something recent' or 'the last 3 years', counted back from ``latest_year``.
+
+    'Recent' is relative to the newest item in the catalogue, not to today:
+    a catalogue that ends in 2018 has nothing from last year.
+    """
+    lowered = text.casefold()
+    span = LAST_YEARS.search(lowered)
+    if span:
+        count = span.group(1)
+        years = int(count) if count.isdigit() else COUNT_WORDS[count]
+        return latest_year - years + 1
+    if RECENT.search(lowered):
+        return latest_year - RECENT_YEARS + 1
+    return None
+
+
 def year_constraints(text: str) -> tuple[int | None, int | None]:
     """Year bounds stated in ``text``: 'after 2010', 'before 1990', 'from the 90s', 'between 1980 and 1990'."""
     lowered = text.casefold()
@@ -103,6 +126,8 @@ class TurnInterpreter:
 
     def __init__(self, linker: EntityLinker) -> None:
         self.linker = linker
+        years = [item.year for item in linker.catalogue.items.values() if item.year]
+        self.latest_year = max(years) if years else None
 
     def interpret(self, message: str) -> Understanding:
         mentions, unlinked = self.linker.link(message)
@@ -139,6 +164,8 @@ class TurnInterpreter:
             else:
                 liked_attributes.append(pair)
         year_min, year_max = year_constraints(message)
+        if year_min is None and self.latest_year is not None:
+            year_min = recency_floor(message, self.latest_year)
         delta = PreferenceDelta(
             liked_items=tuple(dict.fromkeys(liked)),
             disliked_items=tuple(dict.fromkeys(disliked)),

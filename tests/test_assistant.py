@@ -79,12 +79,18 @@ def test_constraints_are_law(fast_assistant: Assistant, demo_catalogue: Catalogu
     assert "164179" not in [rec.item.id for rec in reply.recommendations]
 
 
-def test_a_negated_year_bound_is_law(fast_assistant: Assistant, demo_catalogue: Catalogue) -> None:
-    reply = fast_assistant.chat(session(), "I liked Heat and The Godfather, nothing before 1970")
+@pytest.mark.parametrize(
+    ("message", "first_year"),
+    [("I liked Heat and The Godfather, nothing before 1970", 1970), ("Is there a good recent action movie?", 2014)],
+)
+def test_stated_year_floors_are_law(
+    fast_assistant: Assistant, demo_catalogue: Catalogue, message: str, first_year: int
+) -> None:
+    reply = fast_assistant.chat(session(), message)
     assert reply.recommendations
     for recommendation in reply.recommendations:
         year = demo_catalogue.items[recommendation.item.id].year
-        assert year is not None and year >= 1970, recommendation.item.title
+        assert year is not None and year >= first_year, recommendation.item.title
 
 
 def test_the_trained_scorer_ranks_and_its_contributions_are_evidence(fast_assistant: Assistant) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.linking import EntityLinker
-from assistant.understanding import TurnInterpreter, year_constraints
+from assistant.understanding import RECENT_YEARS, TurnInterpreter, recency_floor, year_constraints
 from kg.catalogue import Catalogue
 from retrieval.collaborative import CoLikeIndex
 
@@ -96,3 +96,28 @@ def test_small_talk_is_not_a_request(interpreter: TurnInterpreter) -> None:
 )
 def test_year_constraints(text: str, bounds: tuple[int | None, int | None]) -> None:
     assert year_constraints(text) == bounds
+
+
+@pytest.mark.parametrize(
+    ("text", "floor"),
+    [
+        ("Yes how about some more recent comedies like the last 3 years or so.", 2016),
+        ("I was hoping for a more recent movie Do you know of any newer movies?", 2018 - RECENT_YEARS + 1),
+        ("Is there a good recent action movie?", 2018 - RECENT_YEARS + 1),
+        ("anything from the past couple of years", 2017),
+        ("I am looking for some new movies to watch", None),
+        ("I loved that one, it's a classic", None),
+        ("For sure I have seen that one! Modern western classic in my opinion.", None),
+        ("I recently watched The Shining", None),
+    ],
+)
+def test_recency_counts_back_from_the_newest_catalogue_year(text: str, floor: int | None) -> None:
+    """Real ReDial phrasings; 'new movies' means new to the speaker, not recent."""
+    assert recency_floor(text, latest_year=2018) == floor
+
+
+def test_recent_becomes_a_year_floor_from_the_catalogue(interpreter: TurnInterpreter, demo_catalogue: Catalogue) -> None:
+    latest = max(item.year for item in demo_catalogue.items.values() if item.year)
+    delta = interpreter.interpret("Is there a good recent action movie?").delta
+    assert delta.year_min == latest - RECENT_YEARS + 1
+    assert interpreter.interpret("a recent film, but after 1990").delta.year_min == 1991
