@@ -32,7 +32,7 @@ from retrieval.embeddings import shared_embedder
 from retrieval.scorer.features import History
 from retrieval.scorer.interactions import LeaveOneOutSplit, leave_one_out, read_events
 from retrieval.scorer.item_side import co_occurrence_matrix
-from retrieval.scorer.metrics import DEFAULT_KS, ranking_metrics, target_ranks
+from retrieval.scorer.metrics import DEFAULT_KS, held_out_metrics
 from retrieval.scorer.scorer import ProfileScorer
 from retrieval.scorer.training import ScorerTrainingConfig, train_scorer
 from retrieval.scorer.vectors import embedded_item_vectors
@@ -45,11 +45,6 @@ PUBLISHED = {  # LlamaRec paper, Table 1 ("ML-100k" is this data set): recall@10
 }
 LATENCY_CANDIDATES = 500
 METRIC_TITLES = {"recall": "Recall", "ndcg": "NDCG"}
-
-
-def test_metrics(scores: np.ndarray, split: LeaveOneOutSplit) -> dict[str, float]:
-    histories = [split.test_history(user) for user in range(len(split.users))]
-    return ranking_metrics(target_ranks(scores, histories, split.test))
 
 
 def popularity_scores(split: LeaveOneOutSplit) -> np.ndarray:
@@ -193,7 +188,7 @@ def run_peers(
             runs, seconds, budget, label = [], [], "", name
             for seed in seeds:
                 run = run_recbole(name, split, seed, Path(workdir) / f"{name}-{seed}", max_epochs=caps.get(name))
-                runs.append(test_metrics(run.test_scores, split))
+                runs.append(held_out_metrics(run.test_scores, split))
                 seconds.append(run.train_seconds)
                 budget, label = run.budget, run.model
                 print(f"{label} seed {seed}: {runs[-1]} in {run.train_seconds:.0f} s", flush=True)
@@ -221,8 +216,8 @@ def main(argv: list[str] | None = None) -> None:
     concierge, latency = run_concierge(ratings, split, args.catalogue, args.seeds, args.latency_users)
     rows = [
         concierge,
-        summarise("popularity", [test_metrics(popularity_scores(split), split)], {}),
-        summarise("itemknn", [test_metrics(item_knn_scores(split), split)], {}),
+        summarise("popularity", [held_out_metrics(popularity_scores(split), split)], {}),
+        summarise("itemknn", [held_out_metrics(item_knn_scores(split), split)], {}),
     ]
     rows += run_peers(args.peers, dict(zip(args.peers, args.peer_epochs, strict=False)), split, args.seeds)
     print_table(rows)

@@ -45,7 +45,7 @@ class ItemSide:
     attribute_names: dict[str, tuple[str, ...]]
     attribute_fields: dict[str, tuple[str, ...]]
     years: NDArray[np.float32]
-    popularity: NDArray[np.float32]
+    interaction_counts: NDArray[np.int64]
     co_occurrence: sparse.csr_matrix
     transitions: sparse.csr_matrix
     event_times: NDArray[np.int64]
@@ -57,6 +57,12 @@ class ItemSide:
 
     def index_of(self) -> dict[str, int]:
         return {item_id: index for index, item_id in enumerate(self.item_ids, start=1)}
+
+    @property
+    def popularity(self) -> NDArray[np.float32]:
+        """log(1 + interactions), scaled to at most 1."""
+        logs = np.log1p(self.interaction_counts)
+        return (logs / max(float(logs.max()), 1.0)).astype(np.float32)
 
     def trend(self, at_time: int) -> NDArray[np.float32]:
         """log(1 + interactions in the ``TREND_DAYS`` before ``at_time``), scaled to at most 1.
@@ -173,14 +179,12 @@ def build_item_side(
         [0.0] + [float(item.year) if item and item.year else 0.0 for item in catalogue_items],
         np.float32,
     )
-    counts = np.bincount([item for history in histories for item in history], minlength=len(item_ids) + 1)
     events = np.asarray([item for history in histories for item in history], dtype=np.int64)
     times = np.asarray(
         [time for history, stamps in zip(histories, history_times, strict=True) for time in stamps[: len(history)]],
         dtype=np.int64,
     )
     order = np.argsort(times, kind="stable")
-    popularity = (np.log1p(counts) / max(np.log1p(counts.max()), 1.0)).astype(np.float32)
     return ItemSide(
         item_ids=tuple(item_ids),
         vectors=matrix,
@@ -188,7 +192,7 @@ def build_item_side(
         attribute_names=names,
         attribute_fields=groups,
         years=years,
-        popularity=popularity,
+        interaction_counts=np.bincount(events, minlength=len(item_ids) + 1),
         co_occurrence=co_occurrence_matrix(histories, len(item_ids)),
         transitions=transition_matrix(histories, len(item_ids)),
         event_times=times[order],

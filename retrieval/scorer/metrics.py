@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from retrieval.scorer.interactions import LeaveOneOutSplit
+
 DEFAULT_KS: tuple[int, ...] = (5, 10, 20)
 
 
@@ -40,3 +42,9 @@ def ranking_metrics(ranks: np.ndarray, ks: Sequence[int] = DEFAULT_KS) -> dict[s
         metrics[f"recall@{k}"] = float(hit.mean())
         metrics[f"ndcg@{k}"] = float(np.where(hit, 1.0 / np.log2(ranks + 2.0), 0.0).mean())
     return metrics
+
+
+def held_out_metrics(scores: np.ndarray, split: LeaveOneOutSplit) -> dict[str, float]:
+    """Metrics of the split's test items, each ranked from its user's training items plus validation item."""
+    histories = [split.test_history(user) for user in range(len(split.users))]
+    return ranking_metrics(target_ranks(scores, histories, split.test))

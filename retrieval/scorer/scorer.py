@@ -66,7 +66,7 @@ class ProfileScorer:
         )
         self._side_index = side.index_of()
         self._sequence_mean = blend.means[blend.names.index("sequence")] if blend and "sequence" in blend.names else 0.0
-        counts = np.bincount(side.event_items, minlength=side.n_items + 1).astype(np.float64)[1:]
+        counts = side.interaction_counts[1:].astype(np.float64)
         self._log_prior = np.concatenate([[0.0], np.log((counts + 1.0) / (counts.sum() + len(counts)))]).astype(
             np.float32
         )

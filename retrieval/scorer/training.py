@@ -22,7 +22,7 @@ from retrieval.scorer.blend import fit_blend
 from retrieval.scorer.features import FEATURE_NAMES, History
 from retrieval.scorer.interactions import Event, LeaveOneOutSplit, leave_one_out
 from retrieval.scorer.item_side import build_item_side
-from retrieval.scorer.metrics import ranking_metrics, target_ranks
+from retrieval.scorer.metrics import held_out_metrics, ranking_metrics, target_ranks
 from retrieval.scorer.scorer import ProfileScorer
 from retrieval.scorer.sequence_model import SequenceModelConfig
 from retrieval.scorer.sequence_training import (
@@ -99,7 +99,7 @@ def train_scorer(
         "users": len(split.users),
         "items": split.n_items,
         "valid": ranking_metrics(target_ranks(valid_scores, split.train, split.valid)),
-        "test": ranking_metrics(target_ranks(test_scores, [history.items for history in test_history], split.test)),
+        "test": held_out_metrics(test_scores, split),
         "sequence_epochs": sequence.epochs,
         "sequence_best_epoch": sequence.best_epoch,
         "sequence_epoch_losses": [round(loss, 4) for loss in sequence.epoch_losses],
