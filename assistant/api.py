@@ -33,7 +33,7 @@ from kg.store import GraphPath, GraphStore, GraphUnavailable
 from prompts import load_prompt
 from retrieval.candidates import Candidate, CandidateGenerator
 from retrieval.collaborative import CoLikeIndex
-from retrieval.embeddings import shared_embedder
+from retrieval.embeddings import Embedder, shared_embedder
 from retrieval.evidence import AttributeMatch, CollaborativeEvidence, Evidence, PathEvidence, PathNodeEvidence
 from retrieval.ranking import RankedCandidate, Ranker, ScorerRanker, WeightedSumRanker, describe_contributions
 from retrieval.request import RetrievalRequest
@@ -77,8 +77,9 @@ class Assistant:
         self.colike = CoLikeIndex(catalogue.interactions, list(catalogue.items), settings.min_liked_rating)
         self.linker = EntityLinker(catalogue, lambda item_id: float(self.colike.like_count(item_id)))
         self.interpreter = TurnInterpreter(self.linker)
+        self.embedder = shared_embedder(settings.embedding_model, settings.embedding_batch_size)
         self.generator = CandidateGenerator(catalogue, self.colike, vector_index, graph, settings.candidate_pool)
-        self.ranker = self._ranker(settings, catalogue, vector_index)
+        self.ranker = self._ranker(settings, catalogue, vector_index, self.embedder)
         self.writer = ReplyWriter(chat_model, self.linker)
         self.justifier = JustificationWriter(chat_model, FaithfulnessChecker(self.linker, catalogue.schema), catalogue.schema)
         self._session_locks: dict[str, threading.Lock] = {}
@@ -105,16 +106,17 @@ class Assistant:
         return cls(settings, catalogue, chat_model, graph, vector_index, ProfileStore(settings.profile_db))
 
     @staticmethod
-    def _ranker(settings: Settings, catalogue: Catalogue, vector_index: VectorIndex | None) -> Ranker:
+    def _ranker(
+        settings: Settings, catalogue: Catalogue, vector_index: VectorIndex | None, embedder: Embedder
+    ) -> Ranker:
         """The trained scorer when a checkpoint is configured, else the weighted sum of source signals."""
         path = settings.scorer_path
         if path is None:
             return WeightedSumRanker()
-        embedder = shared_embedder(settings.embedding_model, settings.embedding_batch_size)
         vectors = stored_vectors(vector_index, list(catalogue.items)) if vector_index is not None else {}
         if not vectors:
             vectors = embedded_item_vectors(catalogue.items, catalogue.schema, embedder)(list(catalogue.items))
-        return ScorerRanker(load_catalogue_scorer(path, catalogue, vectors), embedder.encode_one)
+        return ScorerRanker(load_catalogue_scorer(path, catalogue, vectors))
 
     @staticmethod
     def _open_graph(settings: Settings) -> GraphStore | None:
@@ -225,6 +227,7 @@ class Assistant:
         """
         request = RetrievalRequest(
             query_text=message,
+            query_vector=self.embedder.encode_one(message),
             liked_ids=tuple(profile.liked),
             disliked_ids=tuple(profile.disliked),
             seen_ids=tuple(profile.seen),

@@ -112,7 +112,7 @@ class CandidateGenerator:
             notes.append(VECTOR_DOWN_NOTE)
             return []
         try:
-            query = self.vector_index.embedder.encode_one(request.query_text)
+            query = request.query_vector
             liked_vectors = list(self.vector_index.vectors(request.liked_ids).values())
             if liked_vectors:
                 query = query + np.mean(liked_vectors, axis=0)

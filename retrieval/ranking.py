@@ -9,12 +9,9 @@ ranks when no scorer checkpoint is configured (a new catalogue before
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
-
-import numpy as np
-from numpy.typing import NDArray
 
 from retrieval.candidates import Candidate
 from retrieval.request import RetrievalRequest
@@ -96,17 +93,14 @@ class ScorerRanker:
     first message with nothing liked yet is still ranked by what it asks.
     """
 
-    def __init__(self, scorer: ProfileScorer, embed_query: Callable[[str], NDArray[np.float32]]) -> None:
+    def __init__(self, scorer: ProfileScorer) -> None:
         self.scorer = scorer
-        self.embed_query = embed_query
 
     def rank(self, candidates: Sequence[Candidate], request: RetrievalRequest, n: int) -> list[RankedCandidate]:
         if not candidates:
             return []
-        query = request.query_text.strip()
-        history = self.scorer.history(
-            request.liked_ids, request.liked_attributes, self.embed_query(query) if query else None
-        )
+        query = request.query_vector if request.query_text.strip() else None
+        history = self.scorer.history(request.liked_ids, request.liked_attributes, query)
         by_id = {candidate.item_id: candidate for candidate in candidates}
         scored = self.scorer.score_items(history, list(by_id))
         ranked = [RankedCandidate(by_id[entry.item_id], entry.score, entry.contributions) for entry in scored]

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+from numpy.typing import NDArray
+
 from kg.constraints import Constraints
 
 
 @dataclass(frozen=True)
 class RetrievalRequest:
     query_text: str
+    query_vector: NDArray[np.float32]
+    """The message's embedding, computed once per turn for the vector source and the scorer."""
     liked_ids: tuple[str, ...] = ()
     disliked_ids: tuple[str, ...] = ()
     seen_ids: tuple[str, ...] = ()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from kg.catalogue import Interaction
 from retrieval.candidates import Candidate
 from retrieval.collaborative import CoLikeIndex
@@ -41,7 +43,7 @@ def test_ranker_sums_normalised_contributions() -> None:
         Candidate("y", {"vector": 0.25, "collaborative": 1.0, "popularity": 1.0}),
     ]
     ranker = WeightedSumRanker({"vector": 1.0, "graph": 1.0, "collaborative": 1.0, "popularity": 0.5})
-    ranked = ranker.rank(candidates, RetrievalRequest(query_text=""), n=2)
+    ranked = ranker.rank(candidates, RetrievalRequest(query_text="", query_vector=np.zeros(3, np.float32)), n=2)
     assert [entry.candidate.item_id for entry in ranked] == ["x", "y"]
     assert ranked[0].contributions == {"vector": 1.0, "graph": 1.0, "popularity": 0.1}
     assert ranked[0].score == 2.1
