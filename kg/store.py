@@ -267,22 +267,20 @@ class GraphStore:
             raise GraphUnavailable(f"graph unavailable ({what}): {exc}") from exc
 
     def _read(self, work: Callable[..., Any], *args: Any, what: str = "read", bulk: bool = False) -> Any:
-        timeout = _BULK_TIMEOUT_S if bulk else self.timeout_s
-        fn = neo4j.unit_of_work(timeout=timeout, metadata={"app": "concierge", "op": what})(work)
-
-        def run() -> Any:
-            with self._session() as session:
-                return session.execute_read(fn, *args)
-
-        return self._call(run, what)
+        return self._transaction(work, args, what, bulk, write=False)
 
     def _write(self, work: Callable[..., Any], *args: Any, what: str = "write", bulk: bool = False) -> Any:
+        return self._transaction(work, args, what, bulk, write=True)
+
+    def _transaction(self, work: Callable[..., Any], args: tuple[Any, ...], what: str, bulk: bool, write: bool) -> Any:
+        """Run ``work`` in a managed read or write transaction with the timeout and error mapping of ``_call``."""
         timeout = _BULK_TIMEOUT_S if bulk else self.timeout_s
         fn = neo4j.unit_of_work(timeout=timeout, metadata={"app": "concierge", "op": what})(work)
 
         def run() -> Any:
             with self._session() as session:
-                return session.execute_write(fn, *args)
+                execute = session.execute_write if write else session.execute_read
+                return execute(fn, *args)
 
         return self._call(run, what)
 
