@@ -30,6 +30,7 @@ ROLE_CUES: dict[str, tuple[str, ...]] = {
 ROLE_WINDOW = 40
 CAPITALISED_SPAN = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of|the|and|de|la|von|van|[A-Z][\w'’.-]*)\b)*")
 RECOMMENDING = r"(?:you (?:may|might|will|ll|would|should|could) (?:enjoy|like|love)|try|watch|check out)"
+RATING_SCALE = "5"  # ratings are stated "out of 5"
 NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
 PHRASING_WORDS = frozenset(
     """a an the and or but of in on at to for with by from as is was are were be been being it its it s this that
@@ -42,7 +43,7 @@ PHRASING_WORDS = frozenset(
     who also share shares shared sharing common connection connected link linked together alongside
     star stars starring starred directed director directors written writer writers music composer
     produced producer tagged tag tags genre genres released release year years from average rated rating
-    rate ratings out five over around about nearly almost roughly not no s t
+    rate ratings out five over around about nearly almost roughly s t
     person match matches matching asked ask request requested description closest close among catalogue""".split()
 )
 FUNCTION_WORDS = frozenset(
@@ -73,8 +74,13 @@ class AllowedFacts:
 
 
 def title_forms(title: str) -> set[str]:
-    """A display title and the same without its year: 'Alien (1979)' and 'Alien'."""
-    return {title, re.sub(r"\s*\(\d{4}\)$", "", title)}
+    """A display title, without its year, and without alternative titles.
+
+    'Alien (1979)' is also 'Alien'; 'Dumb & Dumber (Dumb and Dumber) (1994)' is
+    also 'Dumb & Dumber', the way people write it.
+    """
+    without_year = re.sub(r"\s*\(\d{4}\)$", "", title)
+    return {form for form in (title, without_year, re.sub(r"\s*\([^)]*\)", "", without_year)) if form.strip()}
 
 
 def allowed_facts(
@@ -94,6 +100,7 @@ def allowed_facts(
         titles.add(signal.source_title)
         numbers.add(str(signal.co_likers))
         if signal.mean_rating is not None:
+            numbers.add(RATING_SCALE)
             numbers.add(f"{signal.mean_rating:.1f}")
             numbers.add(f"{signal.mean_rating:g}")
     for match in evidence.attribute_matches:
@@ -144,6 +151,20 @@ class FaithfulnessChecker:
         problems += self._unsupported_words(sentence, facts)
         problems += self._recommends_another_title(sentence, facts, card)
         return Verdict(faithful=not problems, problems=tuple(dict.fromkeys(problems)))
+
+    def states_evidence(self, sentence: str, evidence: Evidence, card: ItemCard) -> bool:
+        """Whether the sentence names something the evidence holds beyond the item's own title and year.
+
+        A faithful sentence can still be empty ("You may enjoy Heat."); only one
+        that carries a fact is worth showing instead of the template.
+        """
+        facts = allowed_facts(evidence, card, self.schema)
+        own = {normalise(form) for form in title_forms(card.title)}
+        lowered = f" {normalise(sentence)} "
+        if any(f" {name} " in lowered for name in facts.names - own if name):
+            return True
+        year = str(card.year) if card.year is not None else None
+        return any(number in facts.numbers and number != year for number in NUMBER.findall(sentence))
 
     @staticmethod
     def _unknown_names(sentence: str, facts: AllowedFacts) -> list[str]:

@@ -1,22 +1,28 @@
 """LLM-written justifications, checked against the evidence, with the template as the net.
 
-The model gets the evidence as numbered facts and writes one or two
-sentences.  The faithfulness checker reads every name, number and role in the
-result; a rejected sentence is regenerated once with the checker's complaint,
-and a second rejection falls back to the template sentence.  Each
-recommendation records which of the two wrote its justification.
+The model gets the evidence as numbered facts, a few worked examples, and
+writes one sentence.  The faithfulness checker reads every name, number and
+role in the result, sentence by sentence: the faithful leading sentences are
+kept when they state at least one fact, and anything after the first unfaithful
+sentence is dropped (small models tend to append invented praise to a correct
+first sentence).  A draft with nothing usable is regenerated once, sampled,
+with the checker's complaint; a second failure falls back to the template
+sentence.  Each recommendation records which of the two wrote its
+justification and after how many drafts.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from functools import cache
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from assistant.faithfulness import FaithfulnessChecker
+from assistant.faithfulness import FaithfulnessChecker, allowed_facts, title_forms
 from assistant.justify import evidence_facts
+from assistant.linking import normalise
 from assistant.types import Recommendation
 from kg.schema import CatalogueSchema
 from prompts import load_prompt
@@ -25,14 +31,49 @@ LOGGER = logging.getLogger(__name__)
 MAX_SENTENCES = 2
 MAX_CHARS = 320
 ATTEMPTS = 2
+MAX_NEW_TOKENS = 64
+RETRY_TEMPERATURE = 0.7
+ANSWER_LABEL = "Answer:"
+SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bJr\.)(?<!\bvs\.)\s+")
 
 
-def tidy(text: str) -> str:
-    """First sentences of a model answer, without markdown, quotes or a label."""
+def sentences_of(text: str) -> list[str]:
+    """The first sentences of a model answer, without markdown, quotes or a label."""
     text = re.sub(r"[*_`#>\"“”]", "", text).strip()
     text = re.sub(r"^(?:explanation|answer|sentence)\s*:\s*", "", text, flags=re.IGNORECASE)
-    sentences = re.split(r"(?<=[.!?])\s+", " ".join(text.split()))
-    return " ".join(sentences[:MAX_SENTENCES])[:MAX_CHARS].strip()
+    sentences = SENTENCE_END.split(" ".join(text.split()))
+    return [sentence for sentence in sentences[:MAX_SENTENCES] if sentence]
+
+
+def fluency_problems(sentence: str, recommendation: Recommendation, schema: CatalogueSchema) -> tuple[str, ...]:
+    """Faithful sentences that still read wrong: about another movie, or a person named twice.
+
+    "Jumanji is a Children as well" credits the liked item instead of the
+    suggestion; "Robin Williams stars Robin Williams" repeats itself.  Both
+    pass the fact check, and neither belongs on a card.
+    """
+    lowered = f" {normalise(sentence)} "
+    problems = []
+    if not any(f" {normalise(form)} " in lowered for form in title_forms(recommendation.item.title)):
+        if not re.search(r" its? ", lowered):
+            problems.append(f"does not say it is about {recommendation.item.title}")
+    facts = allowed_facts(recommendation.evidence, recommendation.item, schema)
+    repeated = sorted(name for name in facts.names - facts.titles if name and lowered.count(f" {name} ") > 1)
+    if repeated:
+        problems.append(f"repeats {', '.join(repeated)}")
+    return tuple(problems)
+
+
+@cache
+def worked_examples() -> tuple[tuple[str, str], ...]:
+    """(facts prompt, answer) pairs from ``prompts/justify_examples.txt``, shown to the model before the task."""
+    examples = []
+    for block in load_prompt("justify_examples").split("\n\n"):
+        request, _, answer = block.strip().rpartition(f"\n{ANSWER_LABEL}")
+        if not request or not answer.strip():
+            raise ValueError(f"a justification example lacks a request or an {ANSWER_LABEL!r} line: {block!r}")
+        examples.append((request, answer.strip()))
+    return tuple(examples)
 
 
 class JustificationWriter:
@@ -45,22 +86,47 @@ class JustificationWriter:
 
     def rewrite(self, recommendation: Recommendation) -> Recommendation:
         facts = evidence_facts(recommendation.evidence, self.schema, recommendation.item.title)
-        prompt = load_prompt("justify_user").format(
-            title=recommendation.item.title,
-            facts="\n".join(f"{number}. {fact}" for number, fact in enumerate(facts, start=1)),
-        )
-        messages: list[BaseMessage] = [SystemMessage(load_prompt("justify_system")), HumanMessage(prompt)]
+        problems = ""
         for attempt in range(1, ATTEMPTS + 1):
+            options = {"max_new_tokens": MAX_NEW_TOKENS}
+            if attempt > 1:
+                options |= {"temperature": RETRY_TEMPERATURE, "seed": attempt}
             try:
-                draft = tidy(str(self.chat_model.invoke(messages).content))
+                answer = self.chat_model.invoke(self._messages(recommendation, facts, problems), **options)
             except Exception as exc:  # noqa: BLE001 - a failing model must not fail the turn; the template stands in
                 LOGGER.warning("justification model failed, keeping the template: %s", exc)
                 return recommendation.model_copy(update={"llm_attempts": attempt})
-            verdict = self.checker.check(draft, recommendation.evidence, recommendation.item, facts) if draft else None
-            if verdict is not None and verdict.faithful:
+            kept, problems = self._faithful_part(sentences_of(str(answer.content)), recommendation, facts)
+            if kept:
                 return recommendation.model_copy(
-                    update={"justification": draft, "justification_source": "llm", "llm_attempts": attempt}
+                    update={"justification": kept, "justification_source": "llm", "llm_attempts": attempt}
                 )
-            problems = "; ".join(verdict.problems) if verdict is not None else "it was empty"
-            messages += [AIMessage(draft), HumanMessage(load_prompt("justify_retry").format(problems=problems))]
         return recommendation.model_copy(update={"llm_attempts": ATTEMPTS})
+
+    def _messages(self, recommendation: Recommendation, facts: list[str], problems: str) -> list[BaseMessage]:
+        messages: list[BaseMessage] = [SystemMessage(load_prompt("justify_system"))]
+        for request, answer in worked_examples():
+            messages += [HumanMessage(request), AIMessage(answer)]
+        request = load_prompt("justify_user").format(
+            title=recommendation.item.title,
+            facts="\n".join(f"{number}. {fact}" for number, fact in enumerate(facts, start=1)),
+        )
+        if problems:
+            request += "\n" + load_prompt("justify_retry").format(problems=problems)
+        return [*messages, HumanMessage(request)]
+
+    def _faithful_part(self, sentences: list[str], recommendation: Recommendation, facts: list[str]) -> tuple[str, str]:
+        """The faithful leading sentences if they state a fact, else '' and what was wrong."""
+        kept: list[str] = []
+        problems = "was empty"
+        for sentence in sentences:
+            verdict = self.checker.check(sentence, recommendation.evidence, recommendation.item, facts)
+            flaws = verdict.problems + fluency_problems(sentence, recommendation, self.schema)
+            if flaws:
+                problems = "; ".join(flaws)
+                break
+            kept.append(sentence)
+        text = " ".join(kept)[:MAX_CHARS].strip()
+        if text and not self.checker.states_evidence(text, recommendation.evidence, recommendation.item):
+            return "", "stated none of the facts"
+        return (text, "") if text else ("", problems)

@@ -88,7 +88,8 @@ def evidence_facts(evidence: Evidence, schema: CatalogueSchema, item_title: str)
     if evidence.collaborative is not None:
         signal = evidence.collaborative
         rating = f", rating it {signal.mean_rating:.1f} out of 5 on average" if signal.mean_rating is not None else ""
-        facts.append(f"{signal.co_likers} people who liked {signal.source_title} also liked {item_title}{rating}.")
+        people = "person" if signal.co_likers == 1 else "people"
+        facts.append(f"{signal.co_likers} {people} who liked {signal.source_title} also liked {item_title}{rating}.")
     if evidence.attribute_matches:
         values = ", ".join(match.value for match in evidence.attribute_matches)
         facts.append(f"{item_title} has what you asked for: {values}.")

@@ -7,7 +7,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.api import Assistant
 from assistant.faithfulness import FaithfulnessChecker
-from assistant.justification_writer import JustificationWriter, tidy
+from assistant.justification_writer import JustificationWriter, sentences_of, worked_examples
 from assistant.justify import evidence_facts, template_justification
 from assistant.linking import EntityLinker
 from assistant.profile import UserProfile
@@ -57,6 +57,7 @@ def card(demo_catalogue: Catalogue) -> ItemCard:
         "Alien (1979) was directed by Ridley Scott, like Blade Runner (1982), and 56 people who liked The Matrix rated it 4.3.",
         "Alien is a Horror and Sci-Fi film from Ridley Scott.",
         "If you liked Blade Runner, Alien by the same director, Ridley Scott, is one for you.",
+        "56 people who liked The Matrix also liked Alien, rating it 4.3 out of 5 on average.",
     ],
 )
 def test_restated_evidence_passes(checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard, sentence: str) -> None:
@@ -79,6 +80,7 @@ def test_restated_evidence_passes(checker: FaithfulnessChecker, evidence: Eviden
         ("Alien is a critically acclaimed masterpiece by Ridley Scott.", "acclaimed"),
         ("Alien is about a man who can fly.", "fly"),
         ("You may enjoy Blade Runner because it was directed by Ridley Scott.", "recommends 'blade runner"),
+        ("Alien is not what people who liked The Matrix expected.", "not"),
     ],
 )
 def test_additions_fail(checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard, sentence: str, problem: str) -> None:
@@ -122,8 +124,20 @@ def test_facts_for_the_prompt_come_from_the_evidence(evidence: Evidence, demo_ca
     ]
 
 
-def test_tidy_keeps_two_clean_sentences() -> None:
-    assert tidy('**Explanation:** "You will love it." It is great! Third one.') == "You will love it. It is great!"
+def test_answers_are_cut_into_two_clean_sentences() -> None:
+    assert sentences_of('**Explanation:** "You will love it." It is great! Third one.') == ["You will love it.", "It is great!"]
+    assert sentences_of("11 people who liked Jumanji also liked Mr. Holland's Opus. Yes.") == [
+        "11 people who liked Jumanji also liked Mr. Holland's Opus.",
+        "Yes.",
+    ]
+
+
+def test_worked_examples_are_shown_in_the_task_format() -> None:
+    examples = worked_examples()
+    assert len(examples) >= 3
+    for request, answer in examples:
+        assert request.startswith("Movie: ") and "\nFacts:\n1. " in request
+        assert answer and "Answer" not in answer
 
 
 def draft(evidence: Evidence, card: ItemCard, demo_catalogue: Catalogue) -> Recommendation:
@@ -142,6 +156,37 @@ def test_writer_keeps_a_faithful_wording(
     writer = JustificationWriter(FakeListChatModel(responses=[wording]), checker, demo_catalogue.schema)
     result = writer.rewrite(draft(evidence, card, demo_catalogue))
     assert (result.justification, result.justification_source, result.llm_attempts) == (wording, "llm", 1)
+
+
+def test_writer_keeps_the_faithful_first_sentence_and_drops_invented_praise(
+    checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard, demo_catalogue: Catalogue
+) -> None:
+    wording = "Like Blade Runner, Alien was directed by Ridley Scott. It is a timeless masterpiece of suspense."
+    writer = JustificationWriter(FakeListChatModel(responses=[wording]), checker, demo_catalogue.schema)
+    result = writer.rewrite(draft(evidence, card, demo_catalogue))
+    assert (result.justification, result.justification_source, result.llm_attempts) == (
+        "Like Blade Runner, Alien was directed by Ridley Scott.",
+        "llm",
+        1,
+    )
+
+
+@pytest.mark.parametrize(
+    "wording",
+    [
+        "Blade Runner was directed by Ridley Scott.",
+        "You may enjoy Alien.",
+        "Like Blade Runner, Alien was directed by Ridley Scott, as Ridley Scott directed it.",
+    ],
+    ids=["about-the-liked-item", "states-no-fact", "repeats-a-name"],
+)
+def test_writer_refuses_faithful_sentences_that_read_wrong(
+    checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard, demo_catalogue: Catalogue, wording: str
+) -> None:
+    writer = JustificationWriter(FakeListChatModel(responses=[wording, wording]), checker, demo_catalogue.schema)
+    original = draft(evidence, card, demo_catalogue)
+    result = writer.rewrite(original)
+    assert (result.justification, result.justification_source) == (original.justification, "template")
 
 
 def test_writer_retries_once_then_falls_back_to_the_template(
