@@ -160,7 +160,7 @@ class Assistant:
         session_id = self._check_session(session_id)
         message = self._check_message(text)
         with self._lock_for(session_id):
-            understanding = self.interpreter.interpret(message)
+            understanding = self.interpreter.interpret(message, self.store.last_suggestions(session_id))
             profile = self.store.load_profile(session_id).apply(understanding.delta)
             self.store.save_profile(session_id, profile)
             turn = self.store.append_turn(session_id, "user", message)
@@ -402,6 +402,9 @@ class Assistant:
             "disliked_attributes": [value for _, value in delta.disliked_attributes],
             "include": [value for _, value in delta.include],
             "exclude": [value for _, value in delta.exclude],
+            "lifted": [value for _, value in delta.lifted]
+            + (["year range"] if delta.lift_years else [])
+            + [f"required {field}" for field in delta.lift_include_fields],
             "unlinked": list(delta.unlinked),
         }
         if delta.year_min is not None:

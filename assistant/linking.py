@@ -53,6 +53,8 @@ GENRE_SYNONYMS = {
     "dramas": "Drama",
     "action": "Action",
     "kids": "Children",
+    "kiddie": "Children",
+    "childrens": "Children",
     "children": "Children",
     "family": "Children",
     "noir": "Film-Noir",
@@ -197,6 +199,8 @@ class EntityLinker:
     @staticmethod
     def _plausible_title(key: str, surface: str) -> bool:
         words = key.split()
+        if surface.islower() and all(word in COMMON_WORDS or word in GENRE_SYNONYMS for word in words):
+            return False  # "a scary movie" asks for a genre; "Scary Movie" names the film
         if all(word in COMMON_WORDS for word in words):
             return surface[:1].isupper() and len(words) >= 2
         if len(words) == 1:

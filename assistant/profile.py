@@ -27,6 +27,11 @@ class PreferenceDelta(BaseModel):
     year_max: int | None = None
     include: tuple[tuple[str, str], ...] = ()
     exclude: tuple[tuple[str, str], ...] = ()
+    lifted: tuple[tuple[str, str], ...] = Field(
+        default=(), description="Values no longer ruled out or disliked ('horror is fine now')."
+    )
+    lift_years: bool = Field(default=False, description="Drop the year range ('any year is fine').")
+    lift_include_fields: tuple[str, ...] = Field(default=(), description="Fields whose required values are dropped ('any genre').")
     unlinked: tuple[str, ...] = ()
 
     def is_empty(self) -> bool:
@@ -88,6 +93,8 @@ class UserProfile(BaseModel):
         for field, value in delta.disliked_attributes:
             profile.disliked_attributes = _add_attribute(profile.disliked_attributes, field, value)
             profile.liked_attributes = _remove_attribute(profile.liked_attributes, field, value)
+        for field, value in delta.lifted:
+            profile.disliked_attributes = _remove_attribute(profile.disliked_attributes, field, value)
         profile.constraints = self._merge_constraints(profile.constraints, delta)
         for mention in delta.unlinked:
             profile.unlinked_mentions = _add(profile.unlinked_mentions, mention)
@@ -95,8 +102,13 @@ class UserProfile(BaseModel):
 
     @staticmethod
     def _merge_constraints(current: Constraints, delta: PreferenceDelta) -> Constraints:
-        include = {key: sorted(values) for key, values in current.include.items()}
+        """Lifts first, then the delta's own constraints: 'any year, but after 2000' ends with 2001 onwards."""
+        include = {key: sorted(values) for key, values in current.include.items() if key not in delta.lift_include_fields}
         exclude = {key: sorted(values) for key, values in current.exclude.items()}
+        for field, value in delta.lifted:
+            exclude = _remove_attribute(exclude, field, value)
+        year_min = None if delta.lift_years else current.year_min
+        year_max = None if delta.lift_years else current.year_max
         for field, value in delta.include:
             include = _add_attribute(include, field, value)
             exclude = _remove_attribute(exclude, field, value)
@@ -104,8 +116,8 @@ class UserProfile(BaseModel):
             exclude = _add_attribute(exclude, field, value)
             include = _remove_attribute(include, field, value)
         return Constraints(
-            year_min=delta.year_min if delta.year_min is not None else current.year_min,
-            year_max=delta.year_max if delta.year_max is not None else current.year_max,
+            year_min=delta.year_min if delta.year_min is not None else year_min,
+            year_max=delta.year_max if delta.year_max is not None else year_max,
             include=_freeze(include),
             exclude=_freeze(exclude),
         )

@@ -96,10 +96,14 @@ class ProfileStore:
         return [(role, content) for role, content in reversed(rows)]
 
     def save_recommendations(self, session_id: str, turn: int, recommendations: list[Recommendation]) -> None:
+        """Store a turn's suggestions in the order shown; a re-suggested item keeps only its latest evidence."""
         with self._connect() as connection:
             connection.executemany(
-                "INSERT INTO suggestions (session_id, item_id, turn, recommendation) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(session_id, item_id) DO UPDATE SET turn = excluded.turn, recommendation = excluded.recommendation",
+                "DELETE FROM suggestions WHERE session_id = ? AND item_id = ?",
+                [(session_id, rec.item.id) for rec in recommendations],
+            )
+            connection.executemany(
+                "INSERT INTO suggestions (session_id, item_id, turn, recommendation) VALUES (?, ?, ?, ?)",
                 [(session_id, rec.item.id, turn, rec.model_dump_json()) for rec in recommendations],
             )
 
@@ -115,6 +119,16 @@ class ProfileStore:
         with self._connect() as connection:
             rows = connection.execute(
                 "SELECT item_id FROM suggestions WHERE session_id = ? ORDER BY turn, rowid", (session_id,)
+            ).fetchall()
+        return [item_id for (item_id,) in rows]
+
+    def last_suggestions(self, session_id: str) -> list[str]:
+        """The items of the session's latest answer with suggestions, in the order they were shown."""
+        with self._connect() as connection:
+            rows = connection.execute(
+                "SELECT item_id FROM suggestions WHERE session_id = ? AND turn = "
+                "(SELECT max(turn) FROM suggestions WHERE session_id = ?) ORDER BY rowid",
+                (session_id, session_id),
             ).fetchall()
         return [item_id for (item_id,) in rows]
 

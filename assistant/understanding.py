@@ -1,20 +1,25 @@
 """Understanding one user turn: intent plus a grounded preference delta.
 
 A rule layer over the entity linker: it splits the message into clauses,
-reads each clause's polarity ("loved", "not", "hate", "without"), and turns
-mentions into likes, dislikes, "seen" marks, included or excluded genres and
-year ranges.  Small language models miss negation and numbers; these rules do
-not, and every name they emit was grounded by the linker first.
+reads each clause's polarity ("loved", "not", "hate", "without", "I don't
+mind", "haven't seen"), and turns mentions into likes, dislikes, "seen" marks,
+included or excluded genres, lifted constraints and year ranges.  Feedback on
+the last answer ("not the second one", "seen all of those") is resolved
+against the items it showed.  Small language models miss negation and numbers;
+these rules do not, and every name they emit was grounded by the linker first.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from assistant.linking import EntityLinker, Mention, normalise
 from assistant.profile import PreferenceDelta
+from assistant.references import find_references
+from assistant.years import recency_floor, year_constraints
 
 Intent = Literal["recommend", "chat"]
 
@@ -23,13 +28,39 @@ NEGATIVE_CUES = (
     "dislike", "disliked", "can t stand", "cannot stand", "without", "except", "avoid", "nothing", "none",
     "boring", "awful", "terrible", "worst", "overrated", "skip", "rather not", "not into", "no more",
 )
-SEEN_CUES = ("seen", "already watched", "watched it", "saw it", "have watched", "ve watched", "i saw", "already saw")
-POSITIVE_CUES = (
-    "love", "loved", "like", "liked", "enjoy", "enjoyed", "favorite", "favourite", "fan of", "adore", "great", "amazing",
+TOLERANT_CUES = (
+    "don t mind", "do not mind", "dont mind", "is fine", "are fine", "is ok", "is okay", "are ok", "are okay",
+    "open to", "fine with", "ok with", "okay with", "doesn t matter", "does not matter", "after all",
 )
+UNSEEN_CUES = (
+    "haven t seen", "have not seen", "havent seen", "never seen", "not seen", "haven t watched", "have not watched",
+    "never watched", "didn t see", "did not see", "not yet seen", "haven t yet seen",
+)
+SEEN_CUES = ("seen", "already watched", "watched it", "saw it", "have watched", "ve watched", "i saw", "already saw")
+POSITIVE_CUES = ("love", "loved", "like", "liked", "enjoy", "enjoyed", "favorite", "favourite", "fan of", "adore")
+REQUEST_CUES = ("d love", "would love", "d like", "would like", "d prefer", "would prefer", "d enjoy", "would enjoy")
 SMALL_TALK = frozenset(("hi", "hello", "hey", "thanks", "thank you", "bye", "good morning", "good evening", "ok", "okay"))
 
-CLAUSE_SPLIT = re.compile(r"[.;!?\n]+|,\s*(?:but|and|though|although)\b|\bbut\b|\bhowever\b|\bwhereas\b", re.IGNORECASE)
+YEARS_LIFTED = re.compile(
+    r"\b(?:any|whatever) (?:year|decade|era|time period|age)\b|\b(?:old or new|new or old|older or newer|newer or older)\b"
+    r"|\b(?:year|decade|age|era|release date)s? (?:doesn t|does not|don t|do not) matter\b"
+    r"|\b(?:don t|do not|dont) care (?:about|how) (?:the )?(?:year|decade|old|new|age|era|release)"
+    r"|\bforget (?:about )?the (?:year|decade|date|era)|\bno matter how old\b"
+)
+GENRES_LIFTED = re.compile(
+    r"\b(?:any|all|whatever) (?:genre|kind|type)s?\b|\b(?:don t|do not|dont) care (?:about|what) (?:the )?(?:genre|kind|type)"
+    r"|\bgenres? (?:doesn t|does not|don t|do not) matter\b"
+)
+KIDS = ("genres", "Children")
+
+CLAUSE_SPLIT = re.compile(
+    r"[.;!?\n]+|,\s*(?:but|and|though|although)\b|\bbut\b|\bhowever\b|\bwhereas\b"
+    # a reply word before a new statement: "No I was looking for ...", "Yes I loved it"
+    r"|(?<![\w'])(?:no|nope|yes|yeah|yep)\b[,!]?(?=\s+(?:i|we|it|that|they|thanks?)\b)"
+    # an unpunctuated new question: "I don't like action movies Do you know of another comedy?"
+    r"|\s(?-i:(?=(?:Do|Does|Can|Could|Would|Will|What|Which|Any|Is|Are|Have|How|Maybe)\s))",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -49,78 +80,6 @@ def _cue_before(clause: str, position: int, cues: tuple[str, ...]) -> bool:
     return _has_cue(normalise(clause[:position]), cues)
 
 
-NEGATION = r"(?:\b(?:nothing|none|not|no|never)|n't)\b(?:\s+\w+){0,3}?\s+"
-
-
-RECENT_YEARS = 5
-COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10, "few": 3, "couple of": 2}
-RECENT = re.compile(r"\b(?:recent|recently released|newer|newest)\b")
-LAST_YEARS = re.compile(r"\b(?:last|past)\s+(\d{1,2}|two|three|four|five|six|ten|few|couple of)\s+years\b")
-
-
-def recency_floor(text: str, latest_year: int) -> int | None:
-    """The first year meant by 'something recent' or 'the last 3 years', counted back from ``latest_year``.
-
-    'Recent' is relative to the newest item in the catalogue, not to today:
-    a catalogue that ends in 2018 has nothing from last year.
-    """
-    lowered = text.casefold()
-    span = LAST_YEARS.search(lowered)
-    if span:
-        count = span.group(1)
-        years = int(count) if count.isdigit() else COUNT_WORDS[count]
-        return latest_year - years + 1
-    if RECENT.search(lowered):
-        return latest_year - RECENT_YEARS + 1
-    return None
-
-
-def year_constraints(text: str) -> tuple[int | None, int | None]:
-    """Year bounds stated in ``text``: 'after 2010', 'before 1990', 'from the 90s', 'between 1980 and 1990'."""
-    lowered = text.casefold()
-    between = re.search(r"\bbetween\s+((?:19|20)\d{2})\s+and\s+((?:19|20)\d{2})\b", lowered)
-    if between:
-        low, high = sorted((int(between.group(1)), int(between.group(2))))
-        return low, high
-    year_min = year_max = None
-    decade = re.search(r"\b(19|20)(\d)0'?s\b", lowered) or re.search(r"(?:^|\s)'?(\d)0'?s\b", lowered)
-    if decade:
-        if decade.lastindex == 2:
-            start = int(f"{decade.group(1)}{decade.group(2)}0")
-        else:
-            digit = decade.group(1)
-            start = int(f"{'20' if digit in '012' else '19'}{digit}0")
-        year_min, year_max = start, start + 9
-    # "nothing before 1970", "I don't want anything after 2000": a negated bound flips its side.
-    negated_before = re.search(NEGATION + r"(?:before|older than|earlier than)\s+((?:19|20)\d{2})\b", lowered)
-    negated_after = re.search(NEGATION + r"(?:after|newer than|later than)\s+((?:19|20)\d{2})\b", lowered)
-    if negated_before:
-        year_min = int(negated_before.group(1))
-        lowered = lowered.replace(negated_before.group(0), " ")
-    if negated_after:
-        year_max = int(negated_after.group(1))
-        lowered = lowered.replace(negated_after.group(0), " ")
-    after = re.search(r"\b(?:after|newer than|later than|post)\s+((?:19|20)\d{2})\b", lowered)
-    since = re.search(r"\b(?:since|from|starting|not before|no older than)\s+((?:19|20)\d{2})\b(?!\s*(?:to|-|until))", lowered)
-    before = re.search(r"\b(?:before|older than|earlier than|pre)\s+((?:19|20)\d{2})\b", lowered)
-    until = re.search(r"\b(?:until|up to|not after|no later than)\s+((?:19|20)\d{2})\b", lowered)
-    or_later = re.search(r"\b((?:19|20)\d{2})\s+or\s+(?:later|newer|after)\b", lowered)
-    or_earlier = re.search(r"\b((?:19|20)\d{2})\s+or\s+(?:earlier|older|before)\b", lowered)
-    if after:
-        year_min = int(after.group(1)) + 1
-    elif or_later:
-        year_min = int(or_later.group(1))
-    elif since:
-        year_min = int(since.group(1))
-    if before:
-        year_max = int(before.group(1)) - 1
-    elif until:
-        year_max = int(until.group(1))
-    elif or_earlier:
-        year_max = int(or_earlier.group(1))
-    return year_min, year_max
-
-
 class TurnInterpreter:
     """Turns a message into an :class:`Understanding` with the rules above."""
 
@@ -129,57 +88,87 @@ class TurnInterpreter:
         years = [item.year for item in linker.catalogue.items.values() if item.year]
         self.latest_year = max(years) if years else None
 
-    def interpret(self, message: str) -> Understanding:
+    def interpret(self, message: str, last_suggestions: Sequence[str] = ()) -> Understanding:
+        """``last_suggestions``: the items of the assistant's previous answer, in the order shown."""
         mentions, unlinked = self.linker.link(message)
-        liked: list[str] = []
-        disliked: list[str] = []
-        seen: list[str] = []
-        liked_attributes: list[tuple[str, str]] = []
-        disliked_attributes: list[tuple[str, str]] = []
-        include: list[tuple[str, str]] = []
-        exclude: list[tuple[str, str]] = []
+        items: dict[str, list[str]] = {"liked": [], "disliked": [], "seen": []}
+        attributes: dict[str, list[tuple[str, str]]] = {"liked": [], "disliked": [], "include": [], "exclude": [], "lifted": []}
         for mention in mentions:
-            clause_start, clause = self._clause_of(message, mention.start)
-            offset = mention.start - clause_start
-            negative = _cue_before(clause, offset, NEGATIVE_CUES)
-            normalised_clause = normalise(clause)
             if mention.is_item:
-                if negative:
-                    disliked.append(mention.item_id)
-                elif _has_cue(normalised_clause, SEEN_CUES) and not _has_cue(normalised_clause, POSITIVE_CUES):
-                    seen.append(mention.item_id)
-                else:
-                    liked.append(mention.item_id)
+                polarity = self._item_polarity(message, mention.start)
+                if polarity is not None:
+                    items[polarity].append(mention.item_id)
                 continue
-            pair = (mention.field, mention.value)
-            if mention.field == "genres":
-                if negative:
-                    exclude.append(pair)
-                elif _cue_before(clause, offset, POSITIVE_CUES):
-                    liked_attributes.append(pair)
-                else:
-                    include.append(pair)
-            elif negative:
-                disliked_attributes.append(pair)
-            else:
-                liked_attributes.append(pair)
-        year_min, year_max = year_constraints(message)
-        if year_min is None and self.latest_year is not None:
-            year_min = recency_floor(message, self.latest_year)
+            attributes[self._attribute_polarity(message, mention)].append((mention.field, mention.value))
+        taken = [(mention.start, mention.end) for mention in mentions]
+        for reference in find_references(message, last_suggestions):
+            if any(start < reference.end and reference.start < end for start, end in taken):
+                continue
+            polarity = self._item_polarity(message, reference.start)
+            if polarity is not None:
+                items[polarity].extend(reference.item_ids)
+        if KIDS in attributes["include"]:
+            # "a comedy for my kids": suitability is the law, the genre a preference (include is any-of).
+            attributes["liked"] += [pair for pair in attributes["include"] if pair != KIDS and pair[0] == KIDS[0]]
+            attributes["include"] = [pair for pair in attributes["include"] if pair == KIDS or pair[0] != KIDS[0]]
+        year_min, year_max = self._years(message, mentions)
+        lowered = normalise(message)
         delta = PreferenceDelta(
-            liked_items=tuple(dict.fromkeys(liked)),
-            disliked_items=tuple(dict.fromkeys(disliked)),
-            seen_items=tuple(dict.fromkeys(seen)),
-            liked_attributes=tuple(dict.fromkeys(liked_attributes)),
-            disliked_attributes=tuple(dict.fromkeys(disliked_attributes)),
-            include=tuple(dict.fromkeys(include)),
-            exclude=tuple(dict.fromkeys(exclude)),
+            liked_items=tuple(dict.fromkeys(items["liked"])),
+            disliked_items=tuple(dict.fromkeys(items["disliked"])),
+            seen_items=tuple(dict.fromkeys(items["seen"])),
+            liked_attributes=tuple(dict.fromkeys(attributes["liked"])),
+            disliked_attributes=tuple(dict.fromkeys(attributes["disliked"])),
+            include=tuple(dict.fromkeys(attributes["include"])),
+            exclude=tuple(dict.fromkeys(attributes["exclude"])),
+            lifted=tuple(dict.fromkeys(attributes["lifted"])),
+            lift_years=bool(YEARS_LIFTED.search(lowered)),
+            lift_include_fields=("genres",) if GENRES_LIFTED.search(lowered) else (),
             year_min=year_min,
             year_max=year_max,
             unlinked=tuple(unlinked),
         )
-        intent: Intent = "chat" if delta.is_empty() and normalise(message) in SMALL_TALK else "recommend"
+        intent: Intent = "chat" if delta.is_empty() and lowered in SMALL_TALK else "recommend"
         return Understanding(intent=intent, delta=delta, mentions=tuple(mentions))
+
+    def _item_polarity(self, message: str, position: int) -> str | None:
+        """liked, disliked, seen, or None for 'I haven't seen X' (no opinion yet)."""
+        clause_start, clause = self._clause_of(message, position)
+        offset = position - clause_start
+        normalised_clause = normalise(clause)
+        if _has_cue(normalised_clause, UNSEEN_CUES):
+            return None
+        if _cue_before(clause, offset, NEGATIVE_CUES):
+            return "disliked"
+        if _has_cue(normalised_clause, SEEN_CUES) and not _has_cue(normalised_clause, POSITIVE_CUES):
+            return "seen"
+        return "liked"
+
+    def _attribute_polarity(self, message: str, mention: Mention) -> str:
+        """liked, disliked, include, exclude, or lifted ('horror is fine now')."""
+        clause_start, clause = self._clause_of(message, mention.start)
+        offset = mention.start - clause_start
+        if _has_cue(normalise(clause), TOLERANT_CUES):
+            return "lifted"
+        negative = _cue_before(clause, offset, NEGATIVE_CUES)
+        if mention.field == "genres":
+            if negative:
+                return "exclude"
+            liked = _cue_before(clause, offset, POSITIVE_CUES) and not _cue_before(clause, offset, REQUEST_CUES)
+            return "liked" if liked else "include"
+        return "disliked" if negative else "liked"
+
+    def _years(self, message: str, mentions: list[Mention]) -> tuple[int | None, int | None]:
+        """Year bounds read with titles blanked out, so 'Blade Runner 2049' is not a year."""
+        blanked = list(message)
+        for mention in mentions:
+            if mention.is_item:
+                blanked[mention.start : mention.end] = " " * (mention.end - mention.start)
+        text = "".join(blanked)
+        year_min, year_max = year_constraints(text)
+        if year_min is None and self.latest_year is not None:
+            year_min = recency_floor(text, self.latest_year)
+        return year_min, year_max
 
     @staticmethod
     def _clause_of(message: str, position: int) -> tuple[int, str]:

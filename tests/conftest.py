@@ -7,13 +7,18 @@ uses its own session id or its own temporary data directory.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from assistant.settings import DEMO_CATALOGUE, Settings
 from kg.catalogue import Catalogue, load_catalogue
+
+CONCIERGE = Path(sys.executable).with_name("concierge")
 
 
 @pytest.fixture(scope="session")
@@ -64,3 +69,19 @@ def qwen_assistant(ingested_settings: Settings) -> Iterator:
     assistant = Assistant.from_settings(ingested_settings)
     yield assistant
     assistant.close()
+
+
+@pytest.fixture(scope="session")
+def run(ingested_settings: Settings) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """The installed ``concierge`` command on the ingested data, each call a fresh process."""
+    assert CONCIERGE.is_file(), "the concierge console script is installed beside the interpreter by pip install -e ."
+    environment = {
+        **os.environ,
+        "CONCIERGE_DATA_DIR": str(ingested_settings.data_dir),
+        "CONCIERGE_LLM_MODEL": "smollm2-135m",
+    }
+
+    def runner(*arguments: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(CONCIERGE), *arguments], env=environment, capture_output=True, text=True, timeout=600)
+
+    return runner

@@ -3,33 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-
-import pytest
-
-from assistant.settings import Settings
-
-CONCIERGE = Path(sys.executable).with_name("concierge")
-
-
-@pytest.fixture(scope="module")
-def run(ingested_settings: Settings) -> Callable[..., subprocess.CompletedProcess[str]]:
-    assert CONCIERGE.is_file(), "the concierge console script is installed beside the interpreter by pip install -e ."
-    environment = {
-        **os.environ,
-        "CONCIERGE_DATA_DIR": str(ingested_settings.data_dir),
-        "CONCIERGE_LLM_MODEL": "smollm2-135m",
-    }
-
-    def runner(*arguments: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(CONCIERGE), *arguments], env=environment, capture_output=True, text=True, timeout=600)
-
-    return runner
 
 
 def test_ask_json_why_picture_and_profile(run: Callable[..., subprocess.CompletedProcess[str]], tmp_path: Path) -> None:

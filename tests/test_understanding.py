@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.linking import EntityLinker
-from assistant.understanding import RECENT_YEARS, TurnInterpreter, recency_floor, year_constraints
+from assistant.understanding import TurnInterpreter
+from assistant.years import RECENT_YEARS, recency_floor, year_constraints
 from kg.catalogue import Catalogue
 from retrieval.collaborative import CoLikeIndex
 
@@ -92,6 +93,13 @@ def test_small_talk_is_not_a_request(interpreter: TurnInterpreter) -> None:
         ("not before 1990", (1990, None)),
         ("no older than 1985", (1985, None)),
         ("nothing older than 1980 and before 2000", (1980, 1999)),
+        ("Do know any good movies from 2017?", (2017, 2017)),
+        ("hi any good 2017 movies?", (2017, 2017)),
+        ("anything from 2005 onwards", (2005, None)),
+        ("from 1995 to 2000", (1995, 2000)),
+        ("any other good comedies from the late 70's or 1980's?", (1977, 1989)),
+        ("some good movies from mid 2000's or earlier", (None, 2006)),
+        ("early 90s thrillers", (1990, 1993)),
     ],
 )
 def test_year_constraints(text: str, bounds: tuple[int | None, int | None]) -> None:

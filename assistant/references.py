@@ -1,0 +1,60 @@
+"""Which earlier suggestion a message points at: 'the second one', 'not that one', 'seen all of those'.
+
+Feedback in chat rarely names the title again.  References are resolved
+against the items of the assistant's last answer, in the order they were
+shown; a reference that points past the list resolves to nothing rather than
+to a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+ORDINALS = {
+    "first": 0, "1st": 0, "top": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2,
+    "fourth": 3, "4th": 3, "fifth": 4, "5th": 4, "last": -1,
+}
+ORDINAL = re.compile(
+    r"\b(?:the\s+)?(first|1st|top|second|2nd|third|3rd|fourth|4th|fifth|5th|last)\s+(?:one|movie|film|suggestion|pick)s?\b"
+    r"|\bthe\s+(first|second|third|fourth|fifth|last)\b(?!\s+(?:time|part|movie of|film of))"
+    r"|\b(?:number|no\.|#)\s*([1-9])\b",
+    re.IGNORECASE,
+)
+DEMONSTRATIVE = re.compile(r"\b(?:that|this)\s+(?:one|movie|film|suggestion)\b|\bthat\b(?=\s*[.!?]?\s*$)", re.IGNORECASE)
+ALL_OF_THEM = re.compile(
+    r"\b(?:all|any|none|both|each)\s+of\s+(?:them|those|these|your suggestions)\b|\b(?:those|these)\s+(?:ones|movies|films)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Earlier suggestions a span of the message points at."""
+
+    start: int
+    end: int
+    item_ids: tuple[str, ...]
+
+
+def find_references(message: str, last_suggestions: Sequence[str]) -> list[Reference]:
+    """References in ``message`` to ``last_suggestions`` (the last answer's items, best first).
+
+    'That one' means the first suggestion when the last answer had several:
+    the reply reports which title was marked, so the user can see and undo it.
+    """
+    if not last_suggestions:
+        return []
+    references: list[Reference] = []
+    for match in ORDINAL.finditer(message):
+        word = (match.group(1) or match.group(2) or "").casefold()
+        position = ORDINALS[word] if word else int(match.group(3)) - 1
+        if -len(last_suggestions) <= position < len(last_suggestions):
+            references.append(Reference(match.start(), match.end(), (last_suggestions[position],)))
+    for match in ALL_OF_THEM.finditer(message):
+        references.append(Reference(match.start(), match.end(), tuple(last_suggestions)))
+    if not references:
+        for match in DEMONSTRATIVE.finditer(message):
+            references.append(Reference(match.start(), match.end(), (last_suggestions[0],)))
+    return references
