@@ -188,7 +188,8 @@ class EntityLinker:
     def _match(self, key: str, surface: str, span: list[_Token], message: str, quoted: list[tuple[int, int, str]]) -> Mention | None:
         start, end = span[0].start, span[-1].end
         is_quoted = any(q_start <= start and end <= q_end + 1 for q_start, q_end, _ in quoted)
-        if key in self._titles and (is_quoted or self._plausible_title(key, surface)):
+        inside_longer_name = len(span) == 1 and re.match(r"\s+(?!I\b)[A-Z]\w", message[end : end + 4]) is not None
+        if key in self._titles and (is_quoted or (self._plausible_title(key, surface) and not inside_longer_name)):
             item_id = self._disambiguate(self._titles[key], message[end : end + 8])
             return Mention(surface=surface.strip("\"'“”‘’,.!?"), start=start, end=end, item_id=item_id)
         if key in self._attributes and not (len(span) == 1 and key in COMMON_WORDS and key not in GENRE_SYNONYMS):

@@ -22,7 +22,17 @@ ORDINAL = re.compile(
     r"|\b(?:number|no\.|#)\s*([1-9])\b",
     re.IGNORECASE,
 )
-DEMONSTRATIVE = re.compile(r"\b(?:that|this)\s+(?:one|movie|film|suggestion)\b|\bthat\b(?=\s*[.!?]?\s*$)", re.IGNORECASE)
+DEMONSTRATIVE = re.compile(
+    r"\b(?:that|this)\s+(?:one|movie|film|suggestion)\b|\bthat\b(?=\s*[.!?]?\s*$)"
+    # "it" only as the object of a verb about watching or liking: "I didn't like it", "I'll check it out"
+    r"|\b(?:like|liked|love|loved|hate|hated|enjoy|enjoyed|check|checked|watch|watched|try|rent|into|seen|saw)\s+it\b",
+    re.IGNORECASE,
+)
+PLURAL = re.compile(r"\b(?:check|try|watch|rent|look into|seen|saw)\s+(?:them|those|these)(?:\s+out)?\b", re.IGNORECASE)
+ACCEPTANCE = re.compile(
+    r"\b(?:sounds|looks)\s+(?:good|great|interesting|fun|perfect|awesome)\b|\bthat'?s\s+(?:the one|more my speed)\b",
+    re.IGNORECASE,
+)
 ALL_OF_THEM = re.compile(
     r"\b(?:all|any|none|both|each)\s+of\s+(?:them|those|these|your suggestions)\b|\b(?:those|these)\s+(?:ones|movies|films)\b",
     re.IGNORECASE,
@@ -52,9 +62,11 @@ def find_references(message: str, last_suggestions: Sequence[str]) -> list[Refer
         position = ORDINALS[word] if word else int(match.group(3)) - 1
         if -len(last_suggestions) <= position < len(last_suggestions):
             references.append(Reference(match.start(), match.end(), (last_suggestions[position],)))
-    for match in ALL_OF_THEM.finditer(message):
-        references.append(Reference(match.start(), match.end(), tuple(last_suggestions)))
+    for pattern in (ALL_OF_THEM, PLURAL):
+        for match in pattern.finditer(message):
+            references.append(Reference(match.start(), match.end(), tuple(last_suggestions)))
     if not references:
-        for match in DEMONSTRATIVE.finditer(message):
-            references.append(Reference(match.start(), match.end(), (last_suggestions[0],)))
+        for pattern in (DEMONSTRATIVE, ACCEPTANCE):
+            for match in pattern.finditer(message):
+                references.append(Reference(match.start(), match.end(), (last_suggestions[0],)))
     return references

@@ -58,7 +58,8 @@ CLAUSE_SPLIT = re.compile(
     # a reply word before a new statement: "No I was looking for ...", "Yes I loved it"
     r"|(?<![\w'])(?:no|nope|yes|yeah|yep)\b[,!]?(?=\s+(?:i|we|it|that|they|thanks?)\b)"
     # an unpunctuated new question: "I don't like action movies Do you know of another comedy?"
-    r"|\s(?-i:(?=(?:Do|Does|Can|Could|Would|Will|What|Which|Any|Is|Are|Have|How|Maybe)\s))",
+    r"|\s(?-i:(?=(?:Do|Does|Can|Could|Would|Will|What|Which|Any|Is|Are|Have|How|Maybe)\s))"
+    r"|\b(?=(?:what|how) about\b)",
     re.IGNORECASE,
 )
 
