@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Literal
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
+from assistant.extraction import PreferenceExtractor, combine
 from assistant.faithfulness import FaithfulnessChecker
 from assistant.ingest import ingest, read_manifest, vector_location
 from assistant.justification_writer import JustificationWriter
@@ -77,6 +79,7 @@ class Assistant:
         self.colike = CoLikeIndex(catalogue.interactions, list(catalogue.items), settings.min_liked_rating)
         self.linker = EntityLinker(catalogue, lambda item_id: float(self.colike.like_count(item_id)))
         self.interpreter = TurnInterpreter(self.linker)
+        self.extractor = PreferenceExtractor(chat_model, self.linker)
         self.embedder = shared_embedder(settings.embedding_model, settings.embedding_batch_size)
         self.generator = CandidateGenerator(catalogue, self.colike, vector_index, graph, settings.candidate_pool)
         self.ranker = self._ranker(settings, catalogue, vector_index, self.embedder)
@@ -161,6 +164,9 @@ class Assistant:
         message = self._check_message(text)
         with self._lock_for(session_id):
             understanding = self.interpreter.interpret(message, self.store.last_suggestions(session_id))
+            if self.settings.llm_extraction and understanding.intent == "recommend":
+                proposal = self.extractor.propose(message)
+                understanding = replace(understanding, delta=combine(understanding.delta, proposal))
             profile = self.store.load_profile(session_id).apply(understanding.delta)
             self.store.save_profile(session_id, profile)
             turn = self.store.append_turn(session_id, "user", message)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import re
-from functools import cache
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -25,7 +24,7 @@ from assistant.justify import evidence_facts
 from assistant.linking import normalise
 from assistant.types import Recommendation
 from kg.schema import CatalogueSchema
-from prompts import load_prompt
+from prompts import load_examples, load_prompt
 
 LOGGER = logging.getLogger(__name__)
 MAX_SENTENCES = 2
@@ -33,7 +32,6 @@ MAX_CHARS = 320
 ATTEMPTS = 2
 MAX_NEW_TOKENS = 64
 RETRY_TEMPERATURE = 0.7
-ANSWER_LABEL = "Answer:"
 SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bJr\.)(?<!\bvs\.)\s+")
 
 
@@ -62,18 +60,6 @@ def fluency_problems(sentence: str, recommendation: Recommendation, schema: Cata
     if repeated:
         problems.append(f"repeats {', '.join(repeated)}")
     return tuple(problems)
-
-
-@cache
-def worked_examples() -> tuple[tuple[str, str], ...]:
-    """(facts prompt, answer) pairs from ``prompts/justify_examples.txt``, shown to the model before the task."""
-    examples = []
-    for block in load_prompt("justify_examples").split("\n\n"):
-        request, _, answer = block.strip().rpartition(f"\n{ANSWER_LABEL}")
-        if not request or not answer.strip():
-            raise ValueError(f"a justification example lacks a request or an {ANSWER_LABEL!r} line: {block!r}")
-        examples.append((request, answer.strip()))
-    return tuple(examples)
 
 
 class JustificationWriter:
@@ -105,7 +91,7 @@ class JustificationWriter:
 
     def _messages(self, recommendation: Recommendation, facts: list[str], problems: str) -> list[BaseMessage]:
         messages: list[BaseMessage] = [SystemMessage(load_prompt("justify_system"))]
-        for request, answer in worked_examples():
+        for request, answer in load_examples("justify_examples"):
             messages += [HumanMessage(request), AIMessage(answer)]
         request = load_prompt("justify_user").format(
             title=recommendation.item.title,

@@ -91,6 +91,19 @@ class Settings(BaseSettings):
         "(where wording five justifications adds half a minute to a turn).",
     )
 
+    extraction: Literal["auto", "llm", "rules"] = Field(
+        default="auto",
+        description="'llm': the chat model also proposes the turn's likes, dislikes, people and genres, grounded "
+        "by the linker and merged under the rules; 'rules': the rule layer alone; 'auto': llm on a GPU, rules on CPU "
+        "(where the proposal adds seconds to every turn).",
+    )
+
+    @property
+    def llm_extraction(self) -> bool:
+        if self.extraction == "auto":
+            return self.llm_device != "cpu"
+        return self.extraction == "llm"
+
     @property
     def llm_justifications(self) -> bool:
         if self.justifications == "auto":

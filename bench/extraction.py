@@ -1,6 +1,7 @@
 """Preference extraction against IARD's gold dialogue acts.
 
-Run as ``python -m bench.extraction --iard DIR/iard/formatted_IARD_annotated_gold.json --json OUT [--plot PNG]``.
+Run as ``python -m bench.extraction --iard DIR/iard/formatted_IARD_annotated_gold.json --json OUT [--plot PNG]
+[--llm [--dialogues N]]``.
 
 Every user utterance of the 77 annotated ReDial dialogues goes through the
 assistant's turn interpreter, with the agent's latest recommendations as the
@@ -30,6 +31,7 @@ from typing import Any
 from rapidfuzz import fuzz
 from tqdm.auto import tqdm
 
+from assistant.extraction import PreferenceExtractor, combine
 from assistant.linking import EntityLinker, normalise
 from assistant.settings import Settings
 from assistant.understanding import TurnInterpreter
@@ -129,8 +131,12 @@ class GoldReader:
         return gold, free_text
 
 
-def predicted_sets(interpreter: TurnInterpreter, utterance: str, latest_ids: list[str]) -> dict[str, set[str]]:
+def predicted_sets(
+    interpreter: TurnInterpreter, utterance: str, latest_ids: list[str], extractor: PreferenceExtractor | None
+) -> dict[str, set[str]]:
     delta = interpreter.interpret(utterance, latest_ids).delta
+    if extractor is not None:
+        delta = combine(delta, extractor.propose(utterance))
     items = interpreter.linker.catalogue.items
 
     def titles(item_ids: Iterable[str]) -> set[str]:
@@ -145,7 +151,10 @@ def predicted_sets(interpreter: TurnInterpreter, utterance: str, latest_ids: lis
     }
 
 
-def evaluate(dialogues: Sequence[dict[str, Any]], interpreter: TurnInterpreter) -> tuple[dict[str, Tally], Counter[str], int]:
+def evaluate(
+    dialogues: Sequence[dict[str, Any]], interpreter: TurnInterpreter, extractor: PreferenceExtractor | None = None
+) -> tuple[dict[str, Tally], Counter[str], int]:
+    """Tallies per category over every user utterance; ``extractor`` adds the LLM's proposals under the rules."""
     gold_reader = GoldReader(interpreter.linker)
     tallies = {category: Tally() for category in CATEGORIES}
     free_text: Counter[str] = Counter()
@@ -154,7 +163,7 @@ def evaluate(dialogues: Sequence[dict[str, Any]], interpreter: TurnInterpreter) 
         latest_ids = [m.item_id for title in latest for m in interpreter.linker.link(title)[0][:1] if m.is_item]
         gold, unscored = gold_reader.read(acts, latest)
         free_text += unscored
-        predicted = predicted_sets(interpreter, utterance, latest_ids)
+        predicted = predicted_sets(interpreter, utterance, latest_ids, extractor)
         for category in CATEGORIES:
             matched, extra, missed = same_titles(predicted[category], gold.get(category, set()))
             tally = tallies[category]
@@ -202,13 +211,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, help="where to write the metrics and the misses")
     parser.add_argument("--plot", type=Path, help="bar chart of precision, recall and F1 per category")
     parser.add_argument("--catalogue", type=Path, help="catalogue directory (default: the settings')")
+    parser.add_argument("--llm", action="store_true", help="add the chat model's proposals (the settings' model)")
+    parser.add_argument("--dialogues", type=int, help="only the first N dialogues (the LLM takes seconds per utterance)")
     args = parser.parse_args(argv)
     settings = Settings(**({"catalogue": args.catalogue} if args.catalogue else {}))
     catalogue = load_catalogue(settings.catalogue)
     colike = CoLikeIndex(catalogue.interactions, list(catalogue.items), settings.min_liked_rating)
     interpreter = TurnInterpreter(EntityLinker(catalogue, lambda item_id: float(colike.like_count(item_id))))
-    dialogues = json.loads(args.iard.read_text(encoding="utf-8"))
-    tallies, free_text, turns = evaluate(dialogues, interpreter)
+    dialogues = json.loads(args.iard.read_text(encoding="utf-8"))[: args.dialogues]
+    extractor = None
+    if args.llm:
+        from assistant.llm import chat_model_from_settings
+
+        extractor = PreferenceExtractor(chat_model_from_settings(settings), interpreter.linker)
+    tallies, free_text, turns = evaluate(dialogues, interpreter, extractor)
     metrics = {category: tally.scores() for category, tally in tallies.items()}
     metrics["all (micro)"] = micro_average(tallies)
     print(f"{'category':<22}{'precision':>10}{'recall':>10}{'F1':>8}{'gold':>7}{'ours':>7}")
@@ -217,11 +233,13 @@ def main(argv: list[str] | None = None) -> None:
             f"{category:<22}{scores['precision']:>10.3f}{scores['recall']:>10.3f}{scores['f1']:>8.3f}"
             f"{scores['gold']:>7}{scores['predicted']:>7}"
         )
-    print(f"\n{turns} user utterances; free-text slots not scored: {dict(free_text)}")
+    reader = "rules + LLM proposals" if args.llm else "rules"
+    print(f"\n{turns} user utterances, read by the {reader}; free-text slots not scored: {dict(free_text)}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         misses = {category: tally.misses for category, tally in tallies.items()}
-        args.json.write_text(json.dumps({"metrics": metrics, "utterances": turns, "unscored_slots": dict(free_text), "misses": misses}, indent=2))
+        report = {"metrics": metrics, "reader": reader, "utterances": turns, "unscored_slots": dict(free_text), "misses": misses}
+        args.json.write_text(json.dumps(report, indent=2))
     if args.plot:
         plot(metrics, args.plot)
 

@@ -19,3 +19,22 @@ def load_prompt(name: str) -> str:
     if not resource.is_file():
         raise KeyError(f"no prompt named {name!r}")
     return resource.read_text(encoding="utf-8").strip()
+
+
+ANSWER_LABEL = "Answer:"
+
+
+@cache
+def load_examples(name: str) -> tuple[tuple[str, str], ...]:
+    """Worked (request, answer) pairs from prompt ``name``: blocks separated by blank lines, each ending in 'Answer: ...'.
+
+    Small models follow a shown example far better than a described format,
+    so the examples are given as earlier turns of the conversation.
+    """
+    examples = []
+    for block in load_prompt(name).split("\n\n"):
+        request, _, answer = block.strip().rpartition(f"\n{ANSWER_LABEL}")
+        if not request or not answer.strip():
+            raise ValueError(f"an example in prompt {name!r} lacks a request or an {ANSWER_LABEL!r} line: {block!r}")
+        examples.append((request, answer.strip()))
+    return tuple(examples)

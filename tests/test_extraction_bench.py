@@ -59,5 +59,5 @@ def test_the_benchmark_runs_on_the_iard_gold(datasets_dir: Path, tmp_path: Path,
     iard = datasets_dir / "iard" / "formatted_IARD_annotated_gold.json"
     main(["--iard", str(iard), "--json", str(tmp_path / "extraction.json"), "--plot", str(tmp_path / "extraction.png")])
     printed = capsys.readouterr().out
-    assert "all (micro)" in printed and "549 user utterances" in printed
+    assert "all (micro)" in printed and "549 user utterances, read by the rules" in printed
     assert (tmp_path / "extraction.png").read_bytes()[:4] == b"\x89PNG"

@@ -7,12 +7,13 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.api import Assistant
 from assistant.faithfulness import FaithfulnessChecker
-from assistant.justification_writer import JustificationWriter, sentences_of, worked_examples
+from assistant.justification_writer import JustificationWriter, sentences_of
 from assistant.justify import evidence_facts, template_justification
 from assistant.linking import EntityLinker
 from assistant.profile import UserProfile
 from assistant.types import ItemCard, Recommendation
 from kg.catalogue import Catalogue
+from prompts import load_examples
 from retrieval.collaborative import CoLikeIndex
 from retrieval.evidence import CollaborativeEvidence, Evidence, PathEvidence, PathNodeEvidence
 
@@ -133,7 +134,7 @@ def test_answers_are_cut_into_two_clean_sentences() -> None:
 
 
 def test_worked_examples_are_shown_in_the_task_format() -> None:
-    examples = worked_examples()
+    examples = load_examples("justify_examples")
     assert len(examples) >= 3
     for request, answer in examples:
         assert request.startswith("Movie: ") and "\nFacts:\n1. " in request
