@@ -71,7 +71,7 @@ class JustificationWriter:
         self.schema = schema
 
     def rewrite(self, recommendation: Recommendation) -> Recommendation:
-        facts = evidence_facts(recommendation.evidence, self.schema, recommendation.item.title)
+        facts = evidence_facts(recommendation.evidence, self.schema, recommendation.item)
         problems = ""
         for attempt in range(1, ATTEMPTS + 1):
             options = {"max_new_tokens": MAX_NEW_TOKENS}

@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+from assistant.types import ItemCard
 from kg.schema import AttributeRelation, CatalogueSchema
 from retrieval.evidence import Evidence, PathEvidence
 
 MAX_FACTS = 2
+CARD_FACT_CAST = 2
 
 
 def _join(names: list[str]) -> str:
@@ -80,8 +82,24 @@ def template_justification(evidence: Evidence, schema: CatalogueSchema, item_tit
     return " ".join(sentences)
 
 
-def evidence_facts(evidence: Evidence, schema: CatalogueSchema, item_title: str) -> list[str]:
-    """The evidence as short statements to the user: the only material a generated justification may use."""
+def card_fact(card: ItemCard) -> str | None:
+    """'Heat (1995) is Action, Crime and Thriller, directed by Michael Mann, starring Al Pacino and Robert De Niro.'"""
+    parts = [f"is {_join(list(card.genres))}"] if card.genres else []
+    if card.directors:
+        parts.append(f"directed by {_join(list(card.directors))}")
+    if card.cast:
+        parts.append(f"starring {_join(list(card.cast[:CARD_FACT_CAST]))}")
+    return f"{card.title} {', '.join(parts)}." if parts else None
+
+
+def evidence_facts(evidence: Evidence, schema: CatalogueSchema, card: ItemCard) -> list[str]:
+    """The evidence as short statements to the user: the only material a generated justification may use.
+
+    When no liked item connects to the suggestion (it came from the request's
+    wording or its genres alone), the item's own catalogue facts are added so
+    that the sentence can say what the item is rather than only that it matched.
+    """
+    item_title = card.title
     facts: list[str] = []
     for relation, path in shared_attribute_paths(evidence.paths, schema):
         facts.append(f"You liked {path.nodes[0].name}; {item_title} {relation.clause} {path.nodes[1].name} as well.")
@@ -90,9 +108,12 @@ def evidence_facts(evidence: Evidence, schema: CatalogueSchema, item_title: str)
         rating = f", rating it {signal.mean_rating:.1f} out of 5 on average" if signal.mean_rating is not None else ""
         people = "person" if signal.co_likers == 1 else "people"
         facts.append(f"{signal.co_likers} {people} who liked {signal.source_title} also liked {item_title}{rating}.")
+    thin = not facts
     if evidence.attribute_matches:
         values = ", ".join(match.value for match in evidence.attribute_matches)
         facts.append(f"{item_title} has what you asked for: {values}.")
+    if thin and (described := card_fact(card)) is not None:
+        facts.append(described)
     if not facts:
         facts.append(f"The description of {item_title} is among the closest matches to your request.")
     return facts

@@ -56,7 +56,7 @@ def run(settings: Settings, dialogues: Path, minimum: int) -> tuple[dict[str, fl
     for request in requests_from_dialogues(dialogues):
         reply = assistant.chat(f"faithfulness-{uuid.uuid4().hex}", request)
         for recommendation in reply.recommendations:
-            facts = evidence_facts(recommendation.evidence, assistant.catalogue.schema, recommendation.item.title)
+            facts = evidence_facts(recommendation.evidence, assistant.catalogue.schema, recommendation.item)
             verdict = assistant.justifier.checker.check(
                 recommendation.justification, recommendation.evidence, recommendation.item, facts
             )

@@ -111,3 +111,12 @@ def test_feedback_by_reference_survives_a_process_restart(run: Callable[..., sub
     assert top["id"] not in [rec["item"]["id"] for rec in json.loads(second.stdout)["recommendations"]]
     profile = json.loads(run("profile", "show", "--session", sid).stdout)
     assert (profile["liked"], profile["seen"], profile["constraints"]["year_min"]) == ([ALIEN], [top["id"]], 1970)
+
+
+def test_when_nothing_fits_the_reply_says_so_and_relaxes_nothing(fast_assistant: Assistant) -> None:
+    sid = session()
+    reply = fast_assistant.chat(sid, "I want a musical from 1902")
+    assert reply.recommendations == ()
+    assert "Nothing in the catalogue fits" in reply.text and "from 1902" in reply.text and "Musical" in reply.text
+    constraints = fast_assistant.profile(sid).constraints
+    assert (constraints.year_min, constraints.year_max, constraints.include) == (1902, 1902, {"genres": ("Musical",)})

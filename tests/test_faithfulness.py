@@ -8,7 +8,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from assistant.api import Assistant
 from assistant.faithfulness import FaithfulnessChecker
 from assistant.justification_writer import JustificationWriter, sentences_of
-from assistant.justify import evidence_facts, template_justification
+from assistant.justify import card_fact, evidence_facts, template_justification
 from assistant.linking import EntityLinker
 from assistant.profile import UserProfile
 from assistant.types import ItemCard, Recommendation
@@ -112,17 +112,23 @@ def test_the_template_passes_on_real_turns(fast_assistant: Assistant) -> None:
         profile = UserProfile().apply(fast_assistant.interpreter.interpret(request).delta)
         recommendations, _ = fast_assistant.recommend(profile, request)
         for rec in recommendations:
-            facts = evidence_facts(rec.evidence, schema, rec.item.title)
+            facts = evidence_facts(rec.evidence, schema, rec.item)
             verdict = fast_assistant.justifier.checker.check(rec.justification, rec.evidence, rec.item, facts)
             assert verdict.faithful, (rec.item.title, rec.justification, verdict.problems)
 
 
-def test_facts_for_the_prompt_come_from_the_evidence(evidence: Evidence, demo_catalogue: Catalogue) -> None:
-    facts = evidence_facts(evidence, demo_catalogue.schema, "Alien (1979)")
+def test_facts_for_the_prompt_come_from_the_evidence(evidence: Evidence, card: ItemCard, demo_catalogue: Catalogue) -> None:
+    facts = evidence_facts(evidence, demo_catalogue.schema, card)
     assert facts == [
         "You liked Blade Runner (1982); Alien (1979) was directed by Ridley Scott as well.",
         "56 people who liked The Matrix (1999) also liked Alien (1979), rating it 4.3 out of 5 on average.",
     ]
+
+
+def test_thin_evidence_adds_the_items_own_catalogue_facts(card: ItemCard, demo_catalogue: Catalogue) -> None:
+    facts = evidence_facts(Evidence(vector_similarity=0.61), demo_catalogue.schema, card)
+    assert facts == [card_fact(card)]
+    assert facts[0].startswith("Alien (1979) is ") and "directed by Ridley Scott" in facts[0]
 
 
 def test_answers_are_cut_into_two_clean_sentences() -> None:
@@ -210,6 +216,6 @@ def test_writer_with_the_packaged_model_is_faithful_or_falls_back(
     result = fast_assistant.justifier.rewrite(original)
     assert result.llm_attempts in (1, 2)
     if result.justification_source == "llm":
-        assert checker.check(result.justification, evidence, card, evidence_facts(evidence, demo_catalogue.schema, card.title)).faithful
+        assert checker.check(result.justification, evidence, card, evidence_facts(evidence, demo_catalogue.schema, card)).faithful
     else:
         assert result.justification == original.justification and result.llm_attempts == 2
