@@ -35,6 +35,7 @@ from assistant.extraction import PreferenceExtractor, combine
 from assistant.linking import EntityLinker, normalise
 from assistant.settings import Settings
 from assistant.understanding import TurnInterpreter
+from bench.plotting import pyplot, save
 from kg.catalogue import load_catalogue
 from retrieval.collaborative import CoLikeIndex
 
@@ -185,10 +186,7 @@ def micro_average(tallies: dict[str, Tally]) -> dict[str, float]:
 
 
 def plot(metrics: dict[str, dict[str, float]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     names = list(metrics)
     figure, axes = plt.subplots(figsize=(9, 3.8))
@@ -199,10 +197,7 @@ def plot(metrics: dict[str, dict[str, float]], path: Path) -> None:
     axes.set_ylim(0, 1)
     axes.set_title("Preference extraction on IARD (user utterances of 77 ReDial dialogues)")
     axes.legend()
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    save(figure, path)
 
 
 def main(argv: list[str] | None = None) -> None:

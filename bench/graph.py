@@ -33,6 +33,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from assistant.settings import DEMO_CATALOGUE, Settings
+from bench.plotting import pyplot, save
 from bench.timing import percentile, timed
 from kg import embedded
 from kg.catalogue import Item, load_catalogue
@@ -315,10 +316,7 @@ def table(results: dict[str, dict[str, float]]) -> str:
 
 def plot(results: dict[str, dict[str, float]], path: Path) -> None:
     """Grouped bars: p50 and p95 of each call, per data set (log scale: the sets differ a hundredfold in size)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     figure, axis = plt.subplots(figsize=(8, 4.5))
     width = 0.8 / len(results)
@@ -332,10 +330,7 @@ def plot(results: dict[str, dict[str, float]], path: Path) -> None:
     axis.set_ylabel("ms per call")
     axis.set_title("GraphStore latency, embedded ArcadeDB")
     axis.legend()
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    save(figure, path)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -20,6 +20,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from assistant.settings import Settings
+from bench.plotting import pyplot, save
 from bench.timing import percentile, timed
 
 MESSAGES = [
@@ -81,10 +82,7 @@ def print_table(results: dict[str, float]) -> None:
 
 
 def plot(results: dict[str, float], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     keys = ["retrieval_rank_p50_ms", "retrieval_rank_p95_ms", "warm_turn_p50_s", "warm_turn_p95_s", "first_turn_s"]
     ratios = [results[f"{key}_x_baseline"] for key in keys]
@@ -93,8 +91,7 @@ def plot(results: dict[str, float], path: Path) -> None:
     axis.set_xscale("log")
     axis.set_xlabel("time as a multiple of one query embedding (log scale)")
     axis.set_title("Concierge turn latency")
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    save(figure, path)
 
 
 def main(argv: list[str] | None = None) -> None:

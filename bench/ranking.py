@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from bench.plotting import pyplot, save
 from bench.timing import percentile, timed
 from kg.catalogue import load_catalogue
 from retrieval.embeddings import shared_embedder
@@ -113,10 +114,7 @@ def print_table(rows: Sequence[dict[str, Any]]) -> None:
 
 
 def plot(rows: Sequence[dict[str, Any]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     figure, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for axis, kind in zip(axes, ("recall", "ndcg"), strict=True):
@@ -144,9 +142,7 @@ def plot(rows: Sequence[dict[str, Any]], path: Path) -> None:
     )
     axes[1].axhline(PUBLISHED["llamarec (published)"][1], color="grey", linestyle="--", linewidth=1)
     axes[0].legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    save(figure, path)
 
 
 def run_concierge(
