@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+from assistant.linking import normalise
 from assistant.types import ItemCard
 from kg.schema import AttributeRelation, CatalogueSchema
 from retrieval.evidence import Evidence, PathEvidence
@@ -51,7 +52,11 @@ def _path_facts(paths: tuple[PathEvidence, ...], schema: CatalogueSchema) -> lis
         for relation, path in shared_attribute_paths(paths, schema)
     ]
     links.sort(key=lambda link: -link[0])
-    chosen = links[:MAX_FACTS]
+    chosen: list[tuple[float, str, str, str]] = []
+    for link in links:
+        # "tagged sci-fi and is also Sci-Fi" says one thing twice: a value counts once, at its strongest.
+        if len(chosen) < MAX_FACTS and all(normalise(link[3]) != normalise(other[3]) for other in chosen):
+            chosen.append(link)
     by_source: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for _, source_name, clause, value in chosen:
         by_source[source_name][clause].append(value)

@@ -51,3 +51,15 @@ def test_every_number_and_name_comes_from_the_evidence() -> None:
 def test_fallbacks_when_evidence_is_thin() -> None:
     assert "closest matches" in template_justification(Evidence(vector_similarity=0.4), MOVIE_SCHEMA, "X (2000)")
     assert template_justification(Evidence(), MOVIE_SCHEMA, "X (2000)").startswith("X (2000) is among")
+
+
+def test_a_value_shared_as_tag_and_genre_is_said_once() -> None:
+    evidence = Evidence(
+        paths=(
+            path("The Matrix (1999)", "Tag", "sci-fi", "TAGGED", "Star Wars (1977)"),
+            path("The Matrix (1999)", "Genre", "Sci-Fi", "HAS_GENRE", "Star Wars (1977)"),
+            path("The Matrix (1999)", "Genre", "Action", "HAS_GENRE", "Star Wars (1977)"),
+        ),
+    )
+    text = template_justification(evidence, MOVIE_SCHEMA, "Star Wars (1977)")
+    assert text == "Like The Matrix (1999), it is also tagged sci-fi and is also Action."
