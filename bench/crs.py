@@ -1,0 +1,236 @@
+"""The conversational benchmark: recommend at each recommendation turn of a CRS data set.
+
+Run as ``python -m bench.crs --dataset redial --turns DIR/redial/valid_turns.jsonl --json OUT [--plot PNG]``.
+
+For every turn the ``context`` is replayed as the dialogue so far: each seeker
+utterance goes through the assistant's turn interpreter (with the items the
+recommender named just before as what "that one" points at), and the
+resulting profile and the seeker's last utterance are ranked by the
+assistant.  The top 50 after removing every item mentioned earlier in the
+dialogue are scored against the turn's ``rec`` movies: Recall@1/10/50 and
+NDCG@10 per (turn, recommended movie) pair, as CRSLab and the published
+figures count them.  Every suggested id is checked against the catalogue
+(``out_of_catalogue`` must be 0).  The catalogue is the data set's movie
+universe, built once into the work directory (:mod:`bench.crs_catalogue`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from assistant.linking import normalise
+from assistant.profile import UserProfile
+from assistant.settings import Settings
+from bench.crs_catalogue import REPORT_FILE, build_redial_catalogue
+from bench.plotting import pyplot, save
+from bench.timing import percentile
+
+CUTOFFS = (1, 10, 50)
+ANCHORS = {
+    "redial": {
+        "KBRD": {"recall@1": 0.028, "recall@10": 0.169, "recall@50": 0.366},
+        "UniCRS": {"recall@1": 0.050, "recall@10": 0.215, "recall@50": 0.413},
+        "ChatGPT zero-shot": {"recall@1": 0.037, "recall@10": 0.174},
+    },
+}
+BARS = {"redial": {"recall@1": 0.06, "recall@10": 0.25, "recall@50": 0.45}}
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One recommendation turn: the dialogue so far and the movies the recommender then named."""
+
+    dialog_id: str
+    context: tuple[str, ...]
+    entities: tuple[str, ...]
+    rec: tuple[str, ...]
+
+
+def read_turns(path: Path) -> Iterator[Turn]:
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            row = json.loads(line)
+            try:
+                yield Turn(str(row["dialog_id"]), tuple(row["context"]), tuple(row.get("entity", ())), tuple(row["rec"]))
+            except KeyError as exc:
+                raise ValueError(f"{path}:{number}: a turn needs {exc.args[0]!r}") from exc
+
+
+def title_index(catalogue: Any) -> dict[str, str]:
+    """Normalised 'Title (Year)' and bare title -> item id, the bare form only when it is unambiguous."""
+    index: dict[str, str] = {}
+    bare: dict[str, set[str]] = {}
+    for item in catalogue.items.values():
+        index.setdefault(normalise(item.display_title), item.id)
+        bare.setdefault(normalise(item.title), set()).add(item.id)
+    for title, ids in bare.items():
+        if len(ids) == 1:
+            index.setdefault(title, next(iter(ids)))
+    return index
+
+
+class Replayer:
+    """Builds the profile a turn's context implies and asks the assistant for a ranked list."""
+
+    def __init__(self, assistant: Any, depth: int) -> None:
+        self.assistant = assistant
+        self.depth = depth
+        self.titles = title_index(assistant.catalogue)
+
+    def ranked(self, turn: Turn) -> tuple[list[str], set[str]]:
+        """The top ``depth`` item ids with every mentioned item removed, and the mentioned ids."""
+        interpreter = self.assistant.interpreter
+        profile = UserProfile()
+        mentioned = {self.titles[key] for key in map(normalise, turn.entities) if key in self.titles}
+        last_named: list[str] = []
+        seeker_text = ""
+        for position, utterance in enumerate(turn.context):
+            if not utterance.strip():
+                continue
+            by_seeker = (len(turn.context) - 1 - position) % 2 == 0
+            if by_seeker:
+                understanding = interpreter.interpret(utterance, last_named)
+                profile = profile.apply(understanding.delta)
+                seeker_text = utterance
+                named = [m.item_id for m in understanding.mentions if m.is_item]
+            else:
+                named = [m.item_id for m in interpreter.linker.link(utterance)[0] if m.is_item]
+                last_named = named
+            mentioned.update(named)
+        recommendations, _ = self.assistant.recommend(profile, seeker_text or " ", n=self.depth + len(mentioned))
+        ranked = [rec.item.id for rec in recommendations if rec.item.id not in mentioned]
+        return ranked[: self.depth], mentioned
+
+
+def score(ranked: list[str], target: str) -> dict[str, float]:
+    position = ranked.index(target) + 1 if target in ranked else None
+    scores = {f"recall@{k}": float(position is not None and position <= k) for k in CUTOFFS}
+    scores["ndcg@10"] = 1 / math.log2(position + 1) if position is not None and position <= 10 else 0.0
+    return scores
+
+
+def evaluate(replayer: Replayer, turns: list[Turn]) -> dict[str, Any]:
+    catalogue = replayer.assistant.catalogue.items
+    totals = {name: 0.0 for name in (*(f"recall@{k}" for k in CUTOFFS), "ndcg@10")}
+    pairs = suggested = out_of_catalogue = unknown_targets = 0
+    seconds: list[float] = []
+    for turn in tqdm(turns, desc="turns", unit="turn"):
+        started = time.perf_counter()
+        ranked, _ = replayer.ranked(turn)
+        seconds.append(time.perf_counter() - started)
+        suggested += len(ranked)
+        out_of_catalogue += sum(item_id not in catalogue for item_id in ranked)
+        for title in turn.rec:
+            target = replayer.titles.get(normalise(title))
+            unknown_targets += target is None
+            for name, value in score(ranked, target or "").items():
+                totals[name] += value
+            pairs += 1
+    metrics: dict[str, Any] = {name: total / pairs for name, total in totals.items()} if pairs else dict(totals)
+    metrics.update(
+        out_of_catalogue=out_of_catalogue,
+        turns=len(turns),
+        pairs=pairs,
+        targets_not_in_catalogue=unknown_targets,
+        suggested=suggested,
+        turn_p50_ms=statistics.median(seconds) * 1000 if seconds else 0.0,
+        turn_p95_ms=percentile(seconds, 0.95) * 1000 if seconds else 0.0,
+    )
+    return metrics
+
+
+def open_assistant(dataset: str, datasets: Path, work: Path) -> Any:
+    """The assistant on the data set's catalogue, building and ingesting it on first use."""
+    from assistant.api import Assistant
+
+    catalogue_dir = work / "catalogue"
+    if not (catalogue_dir / REPORT_FILE).is_file():
+        if dataset != "redial":
+            raise ValueError(f"no catalogue builder for {dataset!r}")
+        build_redial_catalogue(datasets, catalogue_dir)
+    settings = Settings(
+        catalogue=catalogue_dir,
+        data_dir=work / "data",
+        llm_model="smollm2-135m",
+        justifications="template",
+        extraction="rules",
+    )
+    return Assistant.from_settings(settings, progress=True)
+
+
+def print_table(dataset: str, metrics: dict[str, Any]) -> None:
+    columns = ("recall@1", "recall@10", "recall@50", "ndcg@10")
+    print(f"{'model':<22}" + "".join(f"{name:>11}" for name in columns))
+    print(f"{'concierge':<22}" + "".join(f"{metrics[name]:>11.3f}" for name in columns))
+    for model, figures in ANCHORS.get(dataset, {}).items():
+        print(f"{model + ' (published)':<22}" + "".join(f"{figures[c]:>11.3f}" if c in figures else f"{'':>11}" for c in columns))
+    bars = BARS.get(dataset)
+    if bars:
+        print(f"{'bar':<22}" + "".join(f"{bars[c]:>11.3f}" if c in bars else f"{'':>11}" for c in columns))
+    print(
+        f"\n{metrics['turns']} turns, {metrics['pairs']} (turn, movie) pairs, "
+        f"{metrics['targets_not_in_catalogue']} targets not in the catalogue, "
+        f"out of catalogue suggestions: {metrics['out_of_catalogue']}; "
+        f"per turn p50 {metrics['turn_p50_ms']:.0f} ms, p95 {metrics['turn_p95_ms']:.0f} ms"
+    )
+
+
+def plot(dataset: str, metrics: dict[str, Any], path: Path) -> None:
+    plt = pyplot()
+    columns = ("recall@1", "recall@10", "recall@50")
+    models = {"concierge": metrics, **ANCHORS.get(dataset, {})}
+    figure, axes = plt.subplots(figsize=(8, 3.8))
+    width = 0.8 / len(models)
+    for offset, (model, figures) in enumerate(models.items()):
+        axes.bar(
+            [i + (offset - (len(models) - 1) / 2) * width for i in range(len(columns))],
+            [figures.get(c, 0.0) for c in columns],
+            width,
+            label=model,
+        )
+    axes.set_xticks(range(len(columns)), columns)
+    axes.set_title(f"Conversational recommendation, {dataset} ({metrics['turns']} turns)")
+    axes.legend()
+    save(figure, path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", choices=sorted(ANCHORS), required=True)
+    parser.add_argument("--turns", type=Path, required=True, help="a turns file: context, entity, rec per line")
+    parser.add_argument("--json", type=Path, required=True)
+    parser.add_argument("--plot", type=Path)
+    parser.add_argument("--datasets", type=Path, help="the research data sets folder (default: the settings')")
+    parser.add_argument("--work-dir", type=Path, help="where the catalogue and its indexes are built")
+    parser.add_argument("--limit", type=int, help="only the first N turns")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    datasets = args.datasets or settings.datasets_dir
+    if datasets is None:
+        parser.error("--datasets or CONCIERGE_DATASETS_DIR must name the research data sets folder")
+    work = args.work_dir or settings.data_dir / "crs" / args.dataset
+    turns = list(read_turns(args.turns))[: args.limit]
+    assistant = open_assistant(args.dataset, Path(datasets), work)
+    try:
+        metrics = evaluate(Replayer(assistant, depth=max(CUTOFFS)), turns)
+    finally:
+        assistant.close()
+    print_table(args.dataset, metrics)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"metrics": metrics, "dataset": args.dataset, "turns_file": str(args.turns)}, indent=2))
+    if args.plot:
+        plot(args.dataset, metrics, args.plot)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""The ReDial movie universe as a Concierge catalogue, for the conversational benchmark.
+
+The 6,924 movies mentioned in ReDial (``redial/movies_with_mentions.csv``)
+are the items, under their ReDial ids and names.  Each is joined by title
+and year to MovieLens latest-small, which gives its genres, tags and the
+ratings behind the collaborative signal and the scorer, and to the ReDial
+DBpedia subgraph, which gives directors, cast, writers and the rest.  The
+joins are the demo catalogue's (``data/build_catalogue.py``), so both
+catalogues read their sources the same way; a movie neither source knows is
+still an item, with its title and year.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from assistant.settings import REPO_ROOT
+from kg.catalogue import INTERACTIONS_FILE, ITEMS_FILE
+
+BUILD_SCRIPT = REPO_ROOT / "data" / "build_catalogue.py"
+REPORT_FILE = "build_report.json"
+
+
+def build_script() -> ModuleType:
+    """``data/build_catalogue.py``, which is a script rather than a package module."""
+    spec = importlib.util.spec_from_file_location("build_catalogue", BUILD_SCRIPT)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {BUILD_SCRIPT}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while being defined
+    spec.loader.exec_module(module)
+    return module
+
+
+def read_redial_movies(path: Path, script: ModuleType) -> tuple[dict[int, Any], dict[int, int]]:
+    """ReDial movies as the build script's ``Movie`` records, and their mention counts."""
+    movies: dict[int, Any] = {}
+    mentions: dict[int, int] = {}
+    with open(path, encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            title, year = script.split_movielens_title(" ".join(row["movieName"].split()))
+            movie_id = int(row["movieId"])
+            movies[movie_id] = script.Movie(movie_id, title, year, [], script.movielens_title_keys(title))
+            mentions[movie_id] = int(row["nbMentions"] or 0)
+    return movies, mentions
+
+
+def join_movielens(redial: dict[int, Any], movielens: dict[int, Any]) -> dict[int, int]:
+    """ReDial id -> MovieLens id where exactly one MovieLens movie has the same title key and year."""
+    by_key_year: dict[tuple[str, int | None], set[int]] = defaultdict(set)
+    for movie in movielens.values():
+        for key in movie.keys:
+            by_key_year[key, movie.year].add(movie.movie_id)
+    pairs: dict[int, int] = {}
+    claimed: dict[int, int] = defaultdict(int)
+    for redial_id, movie in redial.items():
+        candidates = set().union(*(by_key_year.get((key, movie.year), set()) for key in movie.keys))
+        if movie.year is not None and len(candidates) == 1:
+            pairs[redial_id] = candidates.pop()
+            claimed[pairs[redial_id]] += 1
+    return {redial_id: ml_id for redial_id, ml_id in pairs.items() if claimed[ml_id] == 1}
+
+
+def build_redial_catalogue(datasets: Path, out: Path) -> dict[str, object]:
+    """Write the catalogue into ``out`` and return its build report (also written there)."""
+    script = build_script()
+    movielens_dir = datasets / "movielens-latest-small"
+    movielens = script.read_movies(movielens_dir)
+    tags = script.read_tags(movielens_dir, movielens)
+    redial, mentions = read_redial_movies(datasets / "redial" / "movies_with_mentions.csv", script)
+    to_movielens = join_movielens(redial, movielens)
+    for redial_id, ml_id in to_movielens.items():
+        redial[redial_id].genres = list(movielens[ml_id].genres)
+        redial[redial_id].tags = tags.get(ml_id, [])
+    dbpedia = script.Dbpedia.read(datasets / "redial" / "dbpedia")
+    matches = script.match_entities(redial, dbpedia.films())
+    for redial_id, (film, _level) in matches.items():
+        if film.is_film:
+            redial[redial_id].facts = dbpedia.facts(film.entity_id)
+    from_movielens = {ml_id: redial_id for redial_id, ml_id in to_movielens.items()}
+    ratings = [
+        (user, from_movielens[ml_id], rating, timestamp)
+        for user, ml_id, rating, timestamp in script.read_ratings(movielens_dir, from_movielens)
+    ]
+    out.mkdir(parents=True, exist_ok=True)
+    script.write_gzip(out / f"{ITEMS_FILE}.gz", script.items_text(redial))
+    script.write_gzip(out / f"{INTERACTIONS_FILE}.gz", script.interactions_text(ratings))
+    report: dict[str, object] = {
+        "items": len(redial),
+        "joined_to_movielens": len(to_movielens),
+        "joined_to_dbpedia_with_facts": sum(1 for film, _ in matches.values() if film.is_film),
+        "ratings": len(ratings),
+        "mentions": sum(mentions.values()),
+    }
+    (out / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report

@@ -1,0 +1,62 @@
+"""The conversational benchmark: replaying a context, scoring a ranked list, and the ReDial catalogue."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.api import Assistant
+from bench.crs import Replayer, Turn, read_turns, score
+from bench.crs_catalogue import build_redial_catalogue
+from kg.catalogue import load_catalogue
+
+ALIEN = "1214"
+BLADE_RUNNER = "541"
+
+
+def test_scores_count_the_position_of_the_recommended_movie() -> None:
+    ranked = ["a", "b", "c"] + [f"x{i}" for i in range(60)]
+    assert score(ranked, "a") == {"recall@1": 1.0, "recall@10": 1.0, "recall@50": 1.0, "ndcg@10": 1.0}
+    third = score(ranked, "c")
+    assert (third["recall@1"], third["recall@10"], third["ndcg@10"]) == (0.0, 1.0, 0.5)
+    assert score(ranked, "x55") == {"recall@1": 0.0, "recall@10": 0.0, "recall@50": 0.0, "ndcg@10": 0.0}
+    assert score(ranked, "missing")["recall@50"] == 0.0
+
+
+def test_a_turns_file_without_rec_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "turns.jsonl"
+    path.write_text(json.dumps({"dialog_id": "1", "context": ["hi"]}) + "\n")
+    with pytest.raises(ValueError, match="turns.jsonl:1: a turn needs 'rec'"):
+        list(read_turns(path))
+
+
+def test_replay_builds_the_profile_and_removes_everything_mentioned(fast_assistant: Assistant) -> None:
+    turn = Turn(
+        dialog_id="t",
+        context=(
+            "",
+            "Hi, what kind of movies do you like?",
+            "I loved Alien (1979), no comedies please",
+            "Have you seen Blade Runner (1982)?",
+            "Yes, I have seen that one",
+        ),
+        entities=("Alien (1979)", "Blade Runner (1982)"),
+        rec=("Aliens (1986)",),
+    )
+    ranked, mentioned = Replayer(fast_assistant, depth=50).ranked(turn)
+    assert {ALIEN, BLADE_RUNNER} <= mentioned
+    assert len(ranked) == 50 and not mentioned & set(ranked)
+    items = fast_assistant.catalogue.items
+    assert all("Comedy" not in items[item_id].values("genres") for item_id in ranked)
+
+
+def test_the_redial_catalogue_is_its_movie_universe(datasets_dir: Path, tmp_path: Path) -> None:
+    report = build_redial_catalogue(datasets_dir, tmp_path / "redial")
+    catalogue = load_catalogue(tmp_path / "redial")
+    assert report["items"] == len(catalogue.items) == 6924
+    assert report["joined_to_movielens"] > 3000 and report["joined_to_dbpedia_with_facts"] > 5000
+    shining = next(item for item in catalogue.items.values() if item.display_title == "The Shining (1980)")
+    assert "Horror" in shining.values("genres") and "Stanley Kubrick" in shining.values("directors")
+    assert all(interaction.item_id in catalogue.items for interaction in catalogue.interactions[:1000])
