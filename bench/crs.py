@@ -5,8 +5,8 @@ Run as ``python -m bench.crs --dataset redial --turns DIR/redial/valid_turns.jso
 For every turn the ``context`` is replayed as the dialogue so far: each seeker
 utterance goes through the assistant's turn interpreter (with the items the
 recommender named just before as what "that one" points at), and the
-resulting profile and the seeker's last utterance are ranked by the
-assistant.  The top 50 after removing every item mentioned earlier in the
+resulting profile, with everything the seeker said as the query, is ranked
+by the assistant.  The top 50 after removing every item mentioned earlier in the
 dialogue are scored against the turn's ``rec`` movies: Recall@1/10/50 and
 NDCG@10 per (turn, recommended movie) pair, as CRSLab and the published
 figures count them.  Every suggested id is checked against the catalogue
@@ -101,7 +101,7 @@ class Replayer:
             if by_seeker:
                 understanding = interpreter.interpret(utterance, last_named)
                 profile = profile.apply(understanding.delta)
-                seeker_text = utterance
+                seeker_text = f"{seeker_text} {utterance}".strip()
                 named = [m.item_id for m in understanding.mentions if m.is_item]
             else:
                 named = [m.item_id for m in interpreter.linker.link(utterance)[0] if m.is_item]
