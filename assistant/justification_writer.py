@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -35,11 +36,21 @@ RETRY_TEMPERATURE = 0.7
 SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bJr\.)(?<!\bvs\.)\s+")
 
 
-def sentences_of(text: str) -> list[str]:
-    """The first sentences of a model answer, without markdown, quotes or a label."""
+def sentences_of(text: str, titles: Iterable[str] = ()) -> list[str]:
+    """The first sentences of a model answer, without markdown, quotes or a label.
+
+    ``titles`` may end in sentence punctuation ("When Harry Met Sally...",
+    "Airplane!"); a sentence does not end inside one of them.
+    """
     text = re.sub(r"[*_`#>\"“”]", "", text).strip()
     text = re.sub(r"^(?:explanation|answer|sentence)\s*:\s*", "", text, flags=re.IGNORECASE)
-    sentences = SENTENCE_END.split(" ".join(text.split()))
+    text = " ".join(text.split())
+    protected = {title: f"\x00{number}\x00" for number, title in enumerate(sorted(set(titles), key=len, reverse=True))}
+    for title, mark in protected.items():
+        text = text.replace(title, mark)
+    sentences = SENTENCE_END.split(text)
+    for title, mark in protected.items():
+        sentences = [sentence.replace(mark, title) for sentence in sentences]
     return [sentence for sentence in sentences[:MAX_SENTENCES] if sentence]
 
 
@@ -82,12 +93,23 @@ class JustificationWriter:
             except Exception as exc:  # noqa: BLE001 - a failing model must not fail the turn; the template stands in
                 LOGGER.warning("justification model failed, keeping the template: %s", exc)
                 return recommendation.model_copy(update={"llm_attempts": attempt})
-            kept, problems = self._faithful_part(sentences_of(str(answer.content)), recommendation, facts)
+            sentences = sentences_of(str(answer.content), self._titles(recommendation))
+            kept, problems = self._faithful_part(sentences, recommendation, facts)
             if kept:
                 return recommendation.model_copy(
                     update={"justification": kept, "justification_source": "llm", "llm_attempts": attempt}
                 )
         return recommendation.model_copy(update={"llm_attempts": ATTEMPTS})
+
+    @staticmethod
+    def _titles(recommendation: Recommendation) -> set[str]:
+        """Every form of every title the evidence names, as the model may write it."""
+        evidence = recommendation.evidence
+        titles = {recommendation.item.title}
+        titles.update(node.name for path in evidence.paths for node in path.nodes if node.kind == "item")
+        if evidence.collaborative is not None:
+            titles.add(evidence.collaborative.source_title)
+        return {form for title in titles for form in title_forms(title)}
 
     def _messages(self, recommendation: Recommendation, facts: list[str], problems: str) -> list[BaseMessage]:
         messages: list[BaseMessage] = [SystemMessage(load_prompt("justify_system"))]

@@ -133,6 +133,11 @@ def test_thin_evidence_adds_the_items_own_catalogue_facts(card: ItemCard, demo_c
 
 def test_answers_are_cut_into_two_clean_sentences() -> None:
     assert sentences_of('**Explanation:** "You will love it." It is great! Third one.') == ["You will love it.", "It is great!"]
+    harry = "When Harry Met Sally..."
+    assert sentences_of(f"28 people who liked {harry} also liked it. Great.", [harry]) == [
+        f"28 people who liked {harry} also liked it.",
+        "Great.",
+    ]
     assert sentences_of("11 people who liked Jumanji also liked Mr. Holland's Opus. Yes.") == [
         "11 people who liked Jumanji also liked Mr. Holland's Opus.",
         "Yes.",
