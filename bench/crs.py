@@ -198,8 +198,12 @@ def plot(dataset: str, metrics: dict[str, Any], path: Path) -> None:
             width,
             label=model,
         )
+    bars = BARS.get(dataset, {})
+    for index, column in enumerate(columns):
+        if column in bars:
+            axes.hlines(bars[column], index - 0.45, index + 0.45, colors="black", linestyles="dashed")
     axes.set_xticks(range(len(columns)), columns)
-    axes.set_title(f"Conversational recommendation, {dataset} ({metrics['turns']} turns)")
+    axes.set_title(f"Conversational recommendation, {dataset} ({metrics['turns']} turns; dashed: the bar)")
     axes.legend()
     save(figure, path)
 
