@@ -1,4 +1,4 @@
-"""The ReDial movie universe as a Concierge catalogue, for the conversational benchmark.
+"""The movie universes of the CRS data sets as Concierge catalogues, for the conversational benchmark.
 
 The 6,924 movies mentioned in ReDial (``redial/movies_with_mentions.csv``)
 are the items, under their ReDial ids and names.  Each is joined by title
@@ -15,12 +15,14 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
+import re
 import sys
 from collections import defaultdict
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from assistant.linking import GENRE_SYNONYMS
 from assistant.settings import REPO_ROOT
 from kg.catalogue import INTERACTIONS_FILE, ITEMS_FILE
 
@@ -99,5 +101,50 @@ def build_redial_catalogue(datasets: Path, out: Path) -> dict[str, object]:
         "ratings": len(ratings),
         "mentions": sum(mentions.values()),
     }
+    (out / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+def canonical_genre(value: str) -> str:
+    """'Action Film' -> 'Action', 'Science Fiction' -> 'Sci-Fi', 'Family (Film genre) #395' -> 'Children'."""
+    bare = re.sub(r"\s*\(.*?\)\s*#?\d*$", "", value).strip()
+    lowered = bare.casefold()
+    if lowered in GENRE_SYNONYMS:
+        return GENRE_SYNONYMS[lowered]
+    shorter = re.sub(r"\s+(?:film|films|movie|fiction)$", "", lowered)
+    return GENRE_SYNONYMS.get(shorter, bare)
+
+
+def build_opendialkg_catalogue(datasets: Path, out: Path) -> dict[str, object]:
+    """OpenDialKG's 3,672 movies and books (``id2info.json``, facts from its knowledge graph) as a catalogue.
+
+    The data set has no ratings, so the interaction log is empty and ranking
+    rests on the graph, the text and what the dialogue states.
+    """
+    script = build_script()
+    with open(datasets / "opendialkg" / "id2info.json", encoding="utf-8") as handle:
+        info = json.load(handle)
+    rows = []
+    for item_id, entry in info.items():
+        year = str(entry.get("year") or "")
+        known_year = int(year) if year.isdigit() and 1800 <= int(year) <= 2100 else None  # books reach back to 975
+        row: dict[str, object] = {"id": item_id, "title": " ".join(entry["name"].split()), "year": known_year}
+        fields = {
+            "genres": [canonical_genre(value) for value in entry.get("genre", [])],
+            "directors": entry.get("director", []),
+            "cast": entry.get("actor", []),
+            "writers": entry.get("writer", []),
+            "languages": [re.sub(r"\s+Language$", "", value) for value in entry.get("language", [])],
+        }
+        for field_name, values in fields.items():
+            kept = list(dict.fromkeys(value.strip() for value in values if value and value.strip()))
+            if kept:
+                row[field_name] = kept
+        rows.append(row)
+    out.mkdir(parents=True, exist_ok=True)
+    items = "".join(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n" for row in rows)
+    script.write_gzip(out / f"{ITEMS_FILE}.gz", items)
+    script.write_gzip(out / f"{INTERACTIONS_FILE}.gz", script.interactions_text([]))
+    report: dict[str, object] = {"items": len(rows), "with_facts": sum(len(row) > 3 for row in rows), "ratings": 0}
     (out / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report

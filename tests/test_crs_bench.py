@@ -9,7 +9,7 @@ import pytest
 
 from assistant.api import Assistant
 from bench.crs import Replayer, Turn, read_turns, score
-from bench.crs_catalogue import build_redial_catalogue
+from bench.crs_catalogue import build_opendialkg_catalogue, build_redial_catalogue, canonical_genre
 from kg.catalogue import load_catalogue
 
 ALIEN = "1214"
@@ -60,3 +60,19 @@ def test_the_redial_catalogue_is_its_movie_universe(datasets_dir: Path, tmp_path
     shining = next(item for item in catalogue.items.values() if item.display_title == "The Shining (1980)")
     assert "Horror" in shining.values("genres") and "Stanley Kubrick" in shining.values("directors")
     assert all(interaction.item_id in catalogue.items for interaction in catalogue.interactions[:1000])
+
+
+def test_the_opendialkg_catalogue_is_its_knowledge_graphs_items(datasets_dir: Path, tmp_path: Path) -> None:
+    report = build_opendialkg_catalogue(datasets_dir, tmp_path / "opendialkg")
+    catalogue = load_catalogue(tmp_path / "opendialkg")
+    assert report["items"] == len(catalogue.items) == 3672 and catalogue.interactions == ()
+    space_jam = next(item for item in catalogue.items.values() if item.title == "Space Jam")
+    assert space_jam.year == 1996 and "Michael Jordan" in space_jam.values("cast")
+
+
+def test_genre_names_of_the_knowledge_graph_are_made_canonical() -> None:
+    assert [canonical_genre(name) for name in ("Action Film", "Science Fiction", "Family (Film genre) #395")] == [
+        "Action",
+        "Sci-Fi",
+        "Children",
+    ]
