@@ -150,6 +150,7 @@ class FaithfulnessChecker:
         problems += self._wrong_genres(sentence, card)
         problems += self._unsupported_words(sentence, facts)
         problems += self._recommends_another_title(sentence, facts, card)
+        problems += self._wrong_colike_source(sentence, facts, evidence)
         return Verdict(faithful=not problems, problems=tuple(dict.fromkeys(problems)))
 
     def states_evidence(self, sentence: str, evidence: Evidence, card: ItemCard) -> bool:
@@ -210,6 +211,23 @@ class FaithfulnessChecker:
         if not added:
             return []
         return [f"adds words the evidence does not support: {', '.join(sorted(set(added))[:6])}"]
+
+    @staticmethod
+    def _wrong_colike_source(sentence: str, facts: AllowedFacts, evidence: Evidence) -> list[str]:
+        """'28 people who liked X': X must be the title the co-like count was measured from.
+
+        Every name and number of a swapped sentence is in the evidence, so only
+        the relation between them shows that it states something else.
+        """
+        lowered = normalise(sentence)
+        source = evidence.collaborative.source_title if evidence.collaborative is not None else None
+        allowed = {normalise(form) for form in title_forms(source)} if source else set()
+        problems = []
+        for title in facts.titles - allowed:
+            if re.search(rf"\b\d+ (?:people|person|viewers|users) (?:who|that) (?:liked|loved|enjoyed) {re.escape(title)}\b", lowered):
+                if not any(title in other for other in allowed):
+                    problems.append(f"counts the people who liked {title!r}, but the count is of those who liked {source!r}")
+        return problems
 
     @staticmethod
     def _titles_in_roles(sentence: str, facts: AllowedFacts) -> list[str]:

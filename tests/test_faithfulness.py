@@ -82,6 +82,8 @@ def test_restated_evidence_passes(checker: FaithfulnessChecker, evidence: Eviden
         ("Alien is about a man who can fly.", "fly"),
         ("You may enjoy Blade Runner because it was directed by Ridley Scott.", "recommends 'blade runner"),
         ("Alien is not what people who liked The Matrix expected.", "not"),
+        ("56 people who liked Alien rated it 4.3 out of 5 on average.", "count is of those who liked"),
+        ("56 people who liked Blade Runner also liked Alien.", "count is of those who liked"),
     ],
 )
 def test_additions_fail(checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard, sentence: str, problem: str) -> None:
