@@ -163,26 +163,26 @@ def draft(evidence: Evidence, card: ItemCard, demo_catalogue: Catalogue) -> Reco
     )
 
 
-def test_writer_keeps_a_faithful_wording(
-    checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard, demo_catalogue: Catalogue
+@pytest.mark.parametrize(
+    ("wording", "kept"),
+    [
+        (
+            "Since you liked Blade Runner, you may enjoy Alien, also directed by Ridley Scott.",
+            "Since you liked Blade Runner, you may enjoy Alien, also directed by Ridley Scott.",
+        ),
+        (
+            "Like Blade Runner, Alien was directed by Ridley Scott. It is a timeless masterpiece of suspense.",
+            "Like Blade Runner, Alien was directed by Ridley Scott.",
+        ),
+    ],
+    ids=["faithful-wording", "invented-praise-dropped"],
+)
+def test_writer_keeps_the_faithful_leading_sentences(
+    checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard, demo_catalogue: Catalogue, wording: str, kept: str
 ) -> None:
-    wording = "Since you liked Blade Runner, you may enjoy Alien, also directed by Ridley Scott."
     writer = JustificationWriter(FakeListChatModel(responses=[wording]), checker, demo_catalogue.schema)
     result = writer.rewrite(draft(evidence, card, demo_catalogue))
-    assert (result.justification, result.justification_source, result.llm_attempts) == (wording, "llm", 1)
-
-
-def test_writer_keeps_the_faithful_first_sentence_and_drops_invented_praise(
-    checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard, demo_catalogue: Catalogue
-) -> None:
-    wording = "Like Blade Runner, Alien was directed by Ridley Scott. It is a timeless masterpiece of suspense."
-    writer = JustificationWriter(FakeListChatModel(responses=[wording]), checker, demo_catalogue.schema)
-    result = writer.rewrite(draft(evidence, card, demo_catalogue))
-    assert (result.justification, result.justification_source, result.llm_attempts) == (
-        "Like Blade Runner, Alien was directed by Ridley Scott.",
-        "llm",
-        1,
-    )
+    assert (result.justification, result.justification_source, result.llm_attempts) == (kept, "llm", 1)
 
 
 @pytest.mark.parametrize(
