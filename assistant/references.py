@@ -41,11 +41,16 @@ ALL_OF_THEM = re.compile(
 
 @dataclass(frozen=True)
 class Reference:
-    """Earlier suggestions a span of the message points at."""
+    """Earlier suggestions a span of the message points at.
+
+    ``explicit`` is False for 'that one' or 'it': those may mean a title the
+    same message names ("Or Leap Year, I really liked that one").
+    """
 
     start: int
     end: int
     item_ids: tuple[str, ...]
+    explicit: bool = True
 
 
 def find_references(message: str, last_suggestions: Sequence[str]) -> list[Reference]:
@@ -68,5 +73,5 @@ def find_references(message: str, last_suggestions: Sequence[str]) -> list[Refer
     if not references:
         for pattern in (DEMONSTRATIVE, ACCEPTANCE):
             for match in pattern.finditer(message):
-                references.append(Reference(match.start(), match.end(), (last_suggestions[0],)))
+                references.append(Reference(match.start(), match.end(), (last_suggestions[0],), explicit=False))
     return references

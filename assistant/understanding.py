@@ -35,6 +35,7 @@ TOLERANT_CUES = (
 UNSEEN_CUES = (
     "haven t seen", "have not seen", "havent seen", "never seen", "not seen", "haven t watched", "have not watched",
     "never watched", "didn t see", "did not see", "not yet seen", "haven t yet seen",
+    "never heard", "haven t heard", "have not heard", "havent heard", "not heard of",
 )
 SEEN_CUES = ("seen", "already watched", "watched it", "saw it", "have watched", "ve watched", "i saw", "already saw")
 POSITIVE_CUES = ("love", "loved", "like", "liked", "enjoy", "enjoyed", "favorite", "favourite", "fan of", "adore")
@@ -105,6 +106,8 @@ class TurnInterpreter:
         for reference in find_references(message, last_suggestions):
             if any(start < reference.end and reference.start < end for start, end in taken):
                 continue
+            if not reference.explicit and self._title_just_before(message, mentions, reference.start):
+                continue
             polarity = self._item_polarity(message, reference.start)
             if polarity is not None:
                 items[polarity].extend(reference.item_ids)
@@ -131,6 +134,14 @@ class TurnInterpreter:
         )
         intent: Intent = "chat" if delta.is_empty() and lowered in SMALL_TALK else "recommend"
         return Understanding(intent=intent, delta=delta, mentions=tuple(mentions))
+
+    @staticmethod
+    def _title_just_before(message: str, mentions: list[Mention], position: int) -> bool:
+        """A title named earlier in the same sentence: 'Or Heat (1995), I really liked that one' is about Heat."""
+        return any(
+            mention.is_item and mention.end <= position and not re.search(r"[.!?]", message[mention.end : position])
+            for mention in mentions
+        )
 
     def _item_polarity(self, message: str, position: int) -> str | None:
         """liked, disliked, seen, or None for 'I haven't seen X' (no opinion yet)."""

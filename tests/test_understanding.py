@@ -129,3 +129,17 @@ def test_recent_becomes_a_year_floor_from_the_catalogue(interpreter: TurnInterpr
     delta = interpreter.interpret("Is there a good recent action movie?").delta
     assert delta.year_min == latest - RECENT_YEARS + 1
     assert interpreter.interpret("a recent film, but after 1990").delta.year_min == 1991
+
+
+def test_that_one_means_the_title_just_named_over_the_last_suggestion(
+    interpreter: TurnInterpreter, demo_catalogue: Catalogue
+) -> None:
+    alien = "1214"
+    delta = interpreter.interpret("Or Heat (1995), I really liked that one", last_suggestions=[alien]).delta
+    assert titles(demo_catalogue, delta.liked_items) == ["Heat (1995)"]
+    assert interpreter.interpret("not that one", last_suggestions=[alien]).delta.disliked_items == (alien,)
+
+
+def test_never_heard_of_it_is_no_opinion(interpreter: TurnInterpreter) -> None:
+    delta = interpreter.interpret("hmm never heard of that one", last_suggestions=["1214"]).delta
+    assert (delta.liked_items, delta.disliked_items, delta.seen_items) == ((), (), ())
