@@ -39,14 +39,15 @@ class Neo4jDialect:
     name = "neo4j"
 
     def schema_statements(self, schema: CatalogueSchema) -> list[str]:
-        statements = []
-        for label, prop in unique_keys(schema):
-            prop = safe_prop(prop)
-            statements.append(
-                f"CREATE CONSTRAINT {constraint_name(label, prop)} IF NOT EXISTS "
-                f"FOR (n:{safe_identifier(label)}) REQUIRE n.{prop} IS UNIQUE"
-            )
-        return statements
+        return [self.unique_statement(label, prop) for label, prop in unique_keys(schema)]
+
+    def unique_statement(self, label: str, prop: str) -> str:
+        """The idempotent uniqueness constraint (and its index) on one (label, property) pair."""
+        prop = safe_prop(prop)
+        return (
+            f"CREATE CONSTRAINT {constraint_name(label, prop)} IF NOT EXISTS "
+            f"FOR (n:{safe_identifier(label)}) REQUIRE n.{prop} IS UNIQUE"
+        )
 
     def ensure_schema(self, schema: CatalogueSchema, run_write: RunWrite) -> None:
         # One statement per transaction: Neo4j refuses schema and data changes in one.

@@ -284,6 +284,19 @@ class GraphStore:
 
         return self._call(run, what)
 
+    def read(self, work: Callable[..., Any], *args: Any, what: str = "read") -> Any:
+        """Run ``work(tx, *args)`` in a managed read transaction, bounded and mapped like every store call.
+
+        For parts of the project that keep data of their own on the graph
+        server (the shared profile store), so they get the same timeouts,
+        retries and :class:`GraphUnavailable` without a second driver.
+        """
+        return self._read(work, *args, what=what)
+
+    def write(self, work: Callable[..., Any], *args: Any, what: str = "write") -> Any:
+        """Run ``work(tx, *args)`` in a managed write transaction (see :meth:`read`)."""
+        return self._write(work, *args, what=what)
+
     def health(self) -> None:
         """Raise :class:`GraphUnavailable` unless the server answers a query within ``timeout_s``."""
         value = self._read(lambda tx: tx.run("RETURN 1 AS ok").single(strict=True)["ok"], what="health")
@@ -303,6 +316,15 @@ class GraphStore:
 
         self.dialect.ensure_schema(self.schema, run_write)
         self._schema_ready = True
+
+    def ensure_unique(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Uniqueness constraints (with their indexes) on (label, property) pairs outside the catalogue schema.
+
+        Idempotent, one statement per transaction as :meth:`ensure_schema`.
+        """
+        for label, prop in keys:
+            statement = self.dialect.unique_statement(label, prop)
+            self._write(lambda tx: tx.run(statement).consume(), what="schema", bulk=True)
 
     # ---------------------------------------------------------------- ingest
 
