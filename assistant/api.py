@@ -3,7 +3,10 @@
 One turn runs understand -> remember -> retrieve -> rank -> justify -> reply
 (see DESIGN.md).  The profile is persisted before retrieval starts, so a later
 failure loses no preference; a graph or vector store that is down degrades the
-answer with a note instead of failing it.
+answer with a note instead of failing it (but when the sessions themselves are
+kept on the graph server, ``profile_store="graph"``, the turn fails with
+:class:`~assistant.server_store.ProfileStoreUnavailable`: a preference must not
+be lost).
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from assistant.linking import EntityLinker
 from assistant.path_picture import draw_paths_png
 from assistant.profile import PreferenceDelta, UserProfile
 from assistant.reply import ReplyWriter, list_line
+from assistant.server_store import ProfileStoreUnavailable
 from assistant.settings import Settings
-from assistant.store import ProfileStore
+from assistant.store import SessionStore, open_session_store
 from assistant.types import ItemCard, ProfileEntry, Recommendation, Reply, WhyAnswer
 from assistant.understanding import TurnInterpreter
 from kg.catalogue import Catalogue, load_catalogue
@@ -70,7 +74,7 @@ class Assistant:
         chat_model: BaseChatModel,
         graph: GraphStore | None,
         vector_index: VectorIndex | None,
-        store: ProfileStore,
+        store: SessionStore,
     ) -> None:
         self.settings = settings
         self.catalogue = catalogue
@@ -95,18 +99,26 @@ class Assistant:
         """Open every store named by ``settings``, building missing indexes first.
 
         ``chat_model`` may be any LangChain chat model; by default the one the
-        settings name is loaded.
+        settings name is loaded.  Sessions live where ``settings.profile_store``
+        says; with ``"graph"`` they share the graph connection opened here, and
+        a graph server that is down is an error rather than a degraded answer.
         """
         settings = settings or Settings()
         catalogue = load_catalogue(settings.catalogue)
         graph = cls._open_graph(settings)
+        try:
+            store = open_session_store(settings, graph)
+        except ProfileStoreUnavailable:
+            if graph is not None:
+                graph.close()
+            raise
         ingest(settings, catalogue=catalogue, graph=graph, progress=progress, with_graph=graph is not None)
         vector_index = cls._open_vectors(settings)
         if chat_model is None:
             from assistant.llm import chat_model_from_settings
 
             chat_model = chat_model_from_settings(settings)
-        return cls(settings, catalogue, chat_model, graph, vector_index, ProfileStore(settings.profile_db))
+        return cls(settings, catalogue, chat_model, graph, vector_index, store)
 
     @staticmethod
     def _ranker(
@@ -128,6 +140,10 @@ class Assistant:
             graph.health()
             return graph
         except GraphUnavailable as exc:
+            if settings.profile_store == "graph":
+                raise ProfileStoreUnavailable(
+                    f"profiles are kept on the graph server (profile_store='graph'), which is unavailable: {exc}"
+                ) from exc
             LOGGER.warning("knowledge graph unavailable, continuing without it: %s", exc)
             return None
 

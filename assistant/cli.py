@@ -2,7 +2,8 @@
 
 Every command reads the one Settings object (so ``CONCIERGE_*`` variables
 apply) and reports bad input as a one-line error with exit status 2, never a
-traceback.
+traceback; a profile store that cannot be reached is a one-line error with
+status 1.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from assistant.settings import Settings
 
 if TYPE_CHECKING:
     from assistant.api import Assistant
+    from assistant.store import SessionStore
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -109,15 +111,33 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_profile(args: argparse.Namespace) -> int:
-    from assistant.store import ProfileStore
+@contextmanager
+def _session_store(settings: Settings) -> Iterator[SessionStore]:
+    """The store ``settings.profile_store`` names, without loading models or indexes; closed afterwards."""
+    from assistant.server_store import ProfileStoreUnavailable
+    from assistant.store import open_session_store
+    from kg.store import GraphStore, GraphUnavailable
 
-    store = ProfileStore(_settings(args).profile_db)
-    if args.action == "delete":
-        store.delete_session(args.session)
-        print(f"deleted everything stored for session {args.session!r}")
-        return 0
-    print(store.load_profile(args.session).model_dump_json(indent=2))
+    graph = None
+    if settings.profile_store == "graph":
+        try:
+            graph = GraphStore.from_settings(settings)
+        except GraphUnavailable as exc:
+            raise ProfileStoreUnavailable(f"profiles are kept on the graph server, which is unavailable: {exc}") from exc
+    try:
+        yield open_session_store(settings, graph)
+    finally:
+        if graph is not None:
+            graph.close()
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    with _session_store(_settings(args)) as store:
+        if args.action == "delete":
+            store.delete_session(args.session)
+            print(f"deleted everything stored for session {args.session!r}")
+            return 0
+        print(store.load_profile(args.session).model_dump_json(indent=2))
     return 0
 
 
@@ -201,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from assistant.api import InvalidInput
+    from assistant.server_store import ProfileStoreUnavailable
     from kg.catalogue import CatalogueError
     from retrieval.scorer.interactions import ScorerInputError
 
@@ -210,6 +231,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InvalidInput, CatalogueError, ScorerInputError) as exc:
         print(f"concierge: error: {exc}", file=sys.stderr)
         return 2
+    except ProfileStoreUnavailable as exc:
+        print(f"concierge: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -84,6 +84,14 @@ class Settings(BaseSettings):
     arcadedb_startup_timeout_s: float = Field(default=90.0, gt=0)
     arcadedb_heap_mb: int = Field(default=1024, ge=256)
 
+    # Sessions
+    profile_store: Literal["local", "graph"] = Field(
+        default="local",
+        description="Where profiles, dialogue history and suggestions live: 'local' = SQLite under data_dir "
+        "(shared by the processes of one machine); 'graph' = on the graph server (the Neo4j at neo4j_uri, shared "
+        "by every app instance configured with that server; without neo4j_uri, the embedded ArcadeDB of data_dir).",
+    )
+
     justifications: Literal["auto", "llm", "template"] = Field(
         default="auto",
         description="'llm': the chat model words each justification, checked against the evidence, "
@@ -141,5 +149,5 @@ class Settings(BaseSettings):
 
     @property
     def profile_db(self) -> Path:
-        """SQLite file holding user profiles and session history."""
+        """SQLite file holding user profiles and session history (``profile_store="local"``)."""
         return self.data_dir / "profiles.sqlite3"

@@ -1,0 +1,431 @@
+"""Sessions on the graph server: the store contract, app instances sharing it, restarts, a server that is down.
+
+One embedded ArcadeDB server is started for the module, in a temporary
+directory; every "app instance" is a store on a driver of its own to it.
+The contract tests run against the SQLite store too, so the two keep the
+same semantics.  The end-to-end test reuses the session's ingested demo
+graph server, where the catalogue already is.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant import cli
+from assistant.profile import PreferenceDelta, UserProfile
+from assistant.server_store import ProfileStoreUnavailable, ServerProfileStore
+from assistant.settings import Settings
+from assistant.store import ProfileStore, SessionStore, open_session_store
+from assistant.types import ItemCard, Recommendation
+from kg import embedded
+from kg.embedded import EmbeddedArcadeDB
+from kg.store import GraphStore
+from retrieval.evidence import Evidence
+
+TEST_HEAP_MB = 512
+HOSTILE = [
+    'Ocean\'s "Eleven"',
+    "}) DETACH DELETE n //",
+    "'}) MATCH (n) DETACH DELETE n; //",
+    "{braces} $session {{double}} `tick`",
+    "\\u0027 backslash \\\\ Amélie, 千と千尋, 🎬",
+    "",
+]
+
+
+def recommendation(item_id: str, justification: str = "Because of the graph.") -> Recommendation:
+    return Recommendation(
+        item=ItemCard(id=item_id, title=f"Film {item_id}", year=1999),
+        score=1.5,
+        evidence=Evidence(sources=("graph",), contributions={"graph": 1.5}),
+        justification=justification,
+    )
+
+
+def session() -> str:
+    return f"shared-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedArcadeDB]:
+    directory = tmp_path_factory.mktemp("profiles-graph")
+    graph = GraphStore.embedded(directory, heap_mb=TEST_HEAP_MB, timeout_s=10.0)
+    try:
+        graph.health()
+        yield graph.server
+    finally:
+        graph.close()
+        embedded.shutdown(directory)
+
+
+def instance(server: EmbeddedArcadeDB, timeout_s: float = 10.0) -> GraphStore:
+    """One app instance's own connection: a new driver to the shared server."""
+    return GraphStore.connect(server.uri, *server.auth, database=server.database, timeout_s=timeout_s)
+
+
+def node_count(graph: GraphStore) -> int:
+    return graph.read(lambda tx: tx.run("MATCH (n) RETURN count(n) AS n").single(strict=True)["n"])
+
+
+@pytest.fixture(params=["graph", "local"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SessionStore]:
+    if request.param == "local":
+        yield ProfileStore(tmp_path / "profiles.sqlite3")
+        return
+    graph = instance(request.getfixturevalue("server"))
+    yield ServerProfileStore(graph)
+    graph.close()
+
+
+# ------------------------------------------------------------- the contract
+
+
+def test_profile_round_trip(store: SessionStore) -> None:
+    sid = session()
+    assert store.load_profile(sid) == UserProfile()
+    profile = UserProfile().apply(PreferenceDelta(liked_items=("42",), year_max=1999, unlinked=("Some Film",)))
+    store.save_profile(sid, profile)
+    assert store.load_profile(sid) == profile
+    changed = profile.apply(PreferenceDelta(disliked_items=("42",)))
+    store.save_profile(sid, changed)
+    assert store.load_profile(sid) == changed
+
+
+def test_turns_are_numbered_per_session_and_read_back_oldest_first(store: SessionStore) -> None:
+    sid, other = session(), session()
+    assert [store.append_turn(sid, role, f"turn {n}") for n, role in enumerate(["user", "assistant"] * 3)] == list(range(6))
+    assert store.append_turn(other, "user", "elsewhere") == 0
+    assert store.history(sid) == [(role, f"turn {n}") for n, role in enumerate(["user", "assistant"] * 3)]
+    assert store.history(sid, limit=2) == [("user", "turn 4"), ("assistant", "turn 5")]
+    assert store.history(other) == [("user", "elsewhere")]
+    assert store.history(session()) == []
+
+
+def test_a_resuggested_item_keeps_only_its_latest_evidence(store: SessionStore) -> None:
+    sid = session()
+    assert store.last_suggestions(sid) == []
+    store.save_recommendations(sid, 0, [recommendation("a"), recommendation("b"), recommendation("c")])
+    assert store.last_suggestions(sid) == ["a", "b", "c"]
+    store.save_recommendations(sid, 2, [recommendation("d"), recommendation("a", "Seen again, for new reasons.")])
+    store.save_recommendations(sid, 4, [])  # an answer without suggestions changes nothing
+    assert store.suggested_ids(sid) == ["b", "c", "d", "a"]
+    assert store.last_suggestions(sid) == ["d", "a"]
+    assert store.recommendation(sid, "a") == recommendation("a", "Seen again, for new reasons.")
+    assert store.recommendation(sid, "b") == recommendation("b")
+    assert store.recommendation(sid, "z") is None
+    assert store.recommendation(session(), "a") is None
+
+
+def test_delete_session_forgets_everything_of_that_session_only(store: SessionStore) -> None:
+    gone, kept = session(), session()
+    for sid in (gone, kept):
+        store.save_profile(sid, UserProfile().apply(PreferenceDelta(liked_items=("7",))))
+        store.append_turn(sid, "user", "I loved 7")
+        store.save_recommendations(sid, 0, [recommendation("8")])
+    store.delete_session(gone)
+    assert store.load_profile(gone) == UserProfile()
+    assert store.history(gone) == []
+    assert store.suggested_ids(gone) == [] and store.last_suggestions(gone) == []
+    assert store.recommendation(gone, "8") is None
+    assert store.append_turn(gone, "user", "back again") == 0  # a forgotten session starts afresh
+    assert store.load_profile(kept).liked == ["7"]
+    assert store.history(kept) == [("user", "I loved 7")]
+    assert store.recommendation(kept, "8") == recommendation("8")
+    store.delete_session(session())  # a session never seen: nothing to do, no error
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_ids_and_texts_are_stored_verbatim_and_harm_nothing(store: SessionStore, text: str) -> None:
+    canary = session()
+    store.save_profile(canary, UserProfile().apply(PreferenceDelta(liked_items=("1",))))
+    store.append_turn(canary, "user", "canary")
+    sid = text
+    profile = UserProfile().apply(PreferenceDelta(unlinked=(text or "-",), liked_attributes=(("cast", text or "-"),)))
+    store.save_profile(sid, profile)
+    assert store.append_turn(sid, text, text) == 0
+    store.save_recommendations(sid, 0, [recommendation(text, text)])
+    assert store.load_profile(sid) == profile
+    assert store.history(sid) == [(text, text)]
+    assert store.last_suggestions(sid) == [text]
+    assert store.recommendation(sid, text) == recommendation(text, text)
+    store.delete_session(sid)
+    assert store.load_profile(sid) == UserProfile()
+    assert store.load_profile(canary).liked == ["1"]
+    assert store.history(canary) == [("user", "canary")]
+
+
+def test_deleted_sessions_leave_no_node_behind(server: EmbeddedArcadeDB) -> None:
+    graph = instance(server)
+    try:
+        store = ServerProfileStore(graph)
+        before = node_count(graph)
+        sids = [session() for _ in range(3)]
+        for sid in sids:
+            store.save_profile(sid, UserProfile())
+            store.append_turn(sid, "user", "hello")
+            store.append_turn(sid, "assistant", "hi")
+            store.save_recommendations(sid, 0, [recommendation("1"), recommendation("2")])
+        assert node_count(graph) == before + 3 * (1 + 2 + 2)
+        for sid in sids:
+            store.delete_session(sid)
+        assert node_count(graph) == before
+    finally:
+        graph.close()
+
+
+# ------------------------------------------------------- instances, restarts
+
+
+def test_two_app_instances_see_each_others_writes(server: EmbeddedArcadeDB) -> None:
+    one, two = instance(server), instance(server)
+    try:
+        first, second = ServerProfileStore(one), ServerProfileStore(two)
+        sid = session()
+        profile = UserProfile().apply(PreferenceDelta(liked_items=("2571",)))
+        first.save_profile(sid, profile)
+        assert first.append_turn(sid, "user", "I loved The Matrix") == 0
+        first.save_recommendations(sid, 0, [recommendation("541")])
+        assert second.load_profile(sid) == profile
+        assert second.last_suggestions(sid) == ["541"]
+        assert second.append_turn(sid, "assistant", "Try Blade Runner.") == 1
+        assert first.history(sid) == [("user", "I loved The Matrix"), ("assistant", "Try Blade Runner.")]
+        second.delete_session(sid)
+        assert first.load_profile(sid) == UserProfile() and first.history(sid) == []
+    finally:
+        one.close()
+        two.close()
+
+
+def test_instances_appending_to_one_session_at_once_get_distinct_positions(server: EmbeddedArcadeDB) -> None:
+    graphs = [instance(server) for _ in range(3)]
+    stores = [ServerProfileStore(graph) for graph in graphs]
+    sid, positions, errors = session(), [], []
+
+    def append(store: ServerProfileStore, name: int) -> None:
+        for n in range(8):
+            try:
+                positions.append(store.append_turn(sid, "user", f"{name}-{n}"))
+            except Exception as exc:  # collected: a failure in a thread must fail the test
+                errors.append(exc)
+
+    threads = [threading.Thread(target=append, args=(store, name)) for name, store in enumerate(stores)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert sorted(positions) == list(range(24))
+        assert len(stores[0].history(sid, limit=100)) == 24
+    finally:
+        stores[0].delete_session(sid)
+        for graph in graphs:
+            graph.close()
+
+
+def test_a_restarted_instance_finds_its_sessions(server: EmbeddedArcadeDB) -> None:
+    sid = session()
+    profile = UserProfile().apply(PreferenceDelta(liked_items=("1",), year_min=1990))
+    graph = instance(server)
+    store = ServerProfileStore(graph)
+    store.save_profile(sid, profile)
+    store.append_turn(sid, "user", "before the restart")
+    store.save_recommendations(sid, 0, [recommendation("2")])
+    graph.close()
+    with pytest.raises(ProfileStoreUnavailable):
+        store.load_profile(sid)  # a closed connection is an error, never an empty profile
+
+    reopened = instance(server)
+    try:
+        again = ServerProfileStore(reopened)
+        assert again.load_profile(sid) == profile
+        assert again.history(sid) == [("user", "before the restart")]
+        assert again.recommendation(sid, "2") == recommendation("2")
+        assert again.append_turn(sid, "assistant", "after it") == 1
+        again.delete_session(sid)
+    finally:
+        reopened.close()
+
+
+# --------------------------------------------------------- a server that is down
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_server_that_is_down_is_a_clear_error_within_the_timeout() -> None:
+    timeout = 1.0
+    graph = GraphStore.connect(f"bolt://127.0.0.1:{closed_port()}", "neo4j", "secret", timeout_s=timeout)
+    started = time.monotonic()
+    with pytest.raises(ProfileStoreUnavailable, match="graph server"):
+        ServerProfileStore(graph)
+    assert time.monotonic() - started < timeout + 1.5
+    graph.close()
+
+
+class Relay:
+    """A TCP relay to the server that can be cut: the server goes away under an instance that was using it."""
+
+    def __init__(self, port: int) -> None:
+        self.target = ("127.0.0.1", port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.sockets += [client, upstream]
+            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+
+    def cut(self) -> None:
+        for sock in [self.listener, *self.sockets]:  # shutdown first: close alone leaves a blocked accept() serving
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+
+def test_every_call_raises_when_the_server_goes_away(server: EmbeddedArcadeDB) -> None:
+    relay = Relay(server.bolt_port)
+    timeout = 1.0
+    graph = GraphStore.connect(f"bolt://127.0.0.1:{relay.port}", *server.auth, database=server.database, timeout_s=timeout)
+    store = ServerProfileStore(graph)
+    store.save_profile("s", UserProfile())
+    relay.cut()
+    calls = [
+        lambda: store.load_profile("s"),
+        lambda: store.save_profile("s", UserProfile()),
+        lambda: store.append_turn("s", "user", "hello"),
+        lambda: store.history("s"),
+        lambda: store.save_recommendations("s", 0, [recommendation("1")]),
+        lambda: store.recommendation("s", "1"),
+        lambda: store.suggested_ids("s"),
+        lambda: store.last_suggestions("s"),
+        lambda: store.delete_session("s"),
+    ]
+    try:
+        for call in calls:
+            started = time.monotonic()
+            with pytest.raises(ProfileStoreUnavailable):
+                call()
+            assert time.monotonic() - started < timeout + 1.5
+    finally:
+        graph.close()
+
+
+# ------------------------------------------------------------ settings and CLI
+
+
+def graph_settings(server: EmbeddedArcadeDB, data_dir: Path, **overrides: object) -> Settings:
+    user, password = server.auth
+    return Settings(
+        data_dir=data_dir,
+        profile_store="graph",
+        neo4j_uri=server.uri,
+        neo4j_user=user,
+        neo4j_password=password,
+        neo4j_database=server.database,
+        **overrides,
+    )
+
+
+def test_settings_choose_the_store(server: EmbeddedArcadeDB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert isinstance(open_session_store(Settings(data_dir=tmp_path), None), ProfileStore)
+    with pytest.raises(ProfileStoreUnavailable):
+        open_session_store(Settings(data_dir=tmp_path, profile_store="graph"), None)
+    graph = instance(server)
+    try:
+        assert isinstance(open_session_store(graph_settings(server, tmp_path), graph), ServerProfileStore)
+    finally:
+        graph.close()
+    monkeypatch.setenv("CONCIERGE_PROFILE_STORE", "graph")
+    assert Settings().profile_store == "graph"
+
+
+def test_cli_profile_reads_and_deletes_on_the_server(
+    server: EmbeddedArcadeDB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sid = session()
+    graph = instance(server)
+    try:
+        ServerProfileStore(graph).save_profile(sid, UserProfile().apply(PreferenceDelta(liked_items=("2571",))))
+    finally:
+        graph.close()
+    settings = graph_settings(server, tmp_path)
+    for name in ("data_dir", "profile_store", "neo4j_uri", "neo4j_user", "neo4j_database"):
+        monkeypatch.setenv(f"CONCIERGE_{name.upper()}", str(getattr(settings, name)))
+    monkeypatch.setenv("CONCIERGE_NEO4J_PASSWORD", settings.neo4j_password.get_secret_value())
+    assert cli.main(["profile", "show", "--session", sid]) == 0
+    assert '"2571"' in capsys.readouterr().out
+    assert cli.main(["profile", "delete", "--session", sid]) == 0
+    assert cli.main(["profile", "show", "--session", sid]) == 0
+    assert '"liked": []' in capsys.readouterr().out
+    assert not (tmp_path / "profiles.sqlite3").exists()  # nothing went to a local file
+
+    monkeypatch.setenv("CONCIERGE_NEO4J_URI", f"bolt://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("CONCIERGE_GRAPH_TIMEOUT_S", "1")
+    assert cli.main(["profile", "show", "--session", sid]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("concierge: error: profiles are kept on the graph server") and "Traceback" not in error
+
+
+# ------------------------------------------------------------ end to end
+
+
+def test_a_like_said_to_one_instance_is_in_the_profile_on_another(ingested_settings: Settings, tmp_path: Path) -> None:
+    """Two assistants with data directories of their own, sharing the graph server that holds the demo graph."""
+    from assistant.api import Assistant
+    from assistant.llm import chat_model_from_settings
+
+    demo_graph = GraphStore.embedded(ingested_settings.graph_dir, heap_mb=ingested_settings.arcadedb_heap_mb)
+    assistants: list[Assistant] = []
+    chat_model = None
+    try:
+        for name in ("a", "b"):
+            data_dir = tmp_path / name
+            shutil.copytree(ingested_settings.index_dir, data_dir / "index")  # the vectors, built once already
+            settings = graph_settings(
+                demo_graph.server, data_dir, llm_model="smollm2-135m", justifications="template", extraction="rules"
+            )
+            chat_model = chat_model or chat_model_from_settings(settings)
+            assistants.append(Assistant.from_settings(settings, chat_model=chat_model))
+        first, second = assistants
+        sid = session()
+        reply = first.chat(sid, "I loved The Matrix")
+        assert reply.recommendations
+        assert second.profile(sid).liked == ["2571"]
+        assert second.why(sid, reply.recommendations[0].item.id).suggested
+        second.forget(sid)
+        assert first.profile(sid) == UserProfile()
+        assert not (tmp_path / "a" / "profiles.sqlite3").exists() and not (tmp_path / "b" / "profiles.sqlite3").exists()
+    finally:
+        for assistant in assistants:
+            assistant.close()
+        demo_graph.close()
