@@ -15,6 +15,12 @@ A catalogue is a directory with two files (plain or gzip-compressed):
 ``interactions.csv``  header ``user_id,item_id,rating,timestamp``; ratings are
   numbers, timestamps integer seconds; ``item_id`` must name an item.
 
+``mentions.csv``  optional, header ``item_id,mentions``: how often each item
+  was recommended or asked about in conversations outside the rating log
+  (ReDial's mention counts).  It is a popularity prior for items that people
+  talk about but few have rated; ``item_id`` must name an item, counts are
+  non-negative integers.
+
 Reading is all-or-nothing: the first malformed row raises
 :class:`CatalogueError` naming the file, the line and the reason, so that an
 ingest can stop before it touches any index.
@@ -34,6 +40,8 @@ from kg.schema import MOVIE_SCHEMA, CatalogueSchema
 
 ITEMS_FILE = "items.jsonl"
 INTERACTIONS_FILE = "interactions.csv"
+MENTIONS_FILE = "mentions.csv"
+MENTION_COLUMNS = ("item_id", "mentions")
 INTERACTION_COLUMNS = ("user_id", "item_id", "rating", "timestamp")
 
 
@@ -83,6 +91,7 @@ class Catalogue:
     items: dict[str, Item]
     interactions: tuple[Interaction, ...]
     schema: CatalogueSchema
+    mentions: dict[str, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -188,6 +197,29 @@ def iter_interactions(path: Path, item_ids: set[str]) -> Iterator[Interaction]:
             yield Interaction(user_id, item_id, rating, timestamp)
 
 
+def iter_mentions(path: Path, item_ids: set[str]) -> Iterator[tuple[str, int]]:
+    """Yield (item id, mention count) from a CSV file, raising on the first malformed row."""
+    with _open_text(path) as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None or tuple(column.strip() for column in header) != MENTION_COLUMNS:
+            raise CatalogueError(path, 1, f"header must be {','.join(MENTION_COLUMNS)}")
+        listed: set[str] = set()
+        for row in reader:
+            line_number = reader.line_num
+            if len(row) != len(MENTION_COLUMNS):
+                raise CatalogueError(path, line_number, f"expected 2 columns, got {len(row)}")
+            item_id, count_text = (cell.strip() for cell in row)
+            if item_id not in item_ids:
+                raise CatalogueError(path, line_number, f"item_id {item_id!r} is not in the items file")
+            if not count_text.isdigit():
+                raise CatalogueError(path, line_number, f"mentions must be a non-negative integer, got {count_text!r}")
+            if item_id in listed:
+                raise CatalogueError(path, line_number, f"item_id {item_id!r} is listed twice")
+            listed.add(item_id)
+            yield item_id, int(count_text)
+
+
 def load_catalogue(directory: Path, schema: CatalogueSchema = MOVIE_SCHEMA) -> Catalogue:
     """Read and validate a whole catalogue directory."""
     directory = Path(directory)
@@ -203,4 +235,7 @@ def load_catalogue(directory: Path, schema: CatalogueSchema = MOVIE_SCHEMA) -> C
         raise CatalogueError(items_path, None, "the catalogue has no items")
     interactions_path = find_file(directory, INTERACTIONS_FILE)
     interactions = tuple(iter_interactions(interactions_path, set(items)))
-    return Catalogue(directory=directory, items=items, interactions=interactions, schema=schema)
+    mentions: dict[str, int] = {}
+    if any((directory / name).is_file() for name in (MENTIONS_FILE, f"{MENTIONS_FILE}.gz")):
+        mentions = dict(iter_mentions(find_file(directory, MENTIONS_FILE), set(items)))
+    return Catalogue(directory=directory, items=items, interactions=interactions, schema=schema, mentions=mentions)

@@ -78,6 +78,34 @@ def test_malformed_interaction_names_line(tmp_path: Path, rows: list[str], line:
     assert reason in error.value.reason
 
 
+def test_mention_counts_are_read_when_the_catalogue_has_them(tmp_path: Path) -> None:
+    second = {**GOOD_ITEM, "id": "2", "title": "Second"}
+    directory = write_catalogue(tmp_path, [json.dumps(GOOD_ITEM), json.dumps(second)], [])
+    assert load_catalogue(directory).mentions == {}
+    (directory / "mentions.csv.gz").write_bytes(gzip.compress(b"item_id,mentions\n1,12\n2,0\n"))
+    assert load_catalogue(directory).mentions == {"1": 12, "2": 0}
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        ("item,count\n1,3\n", 1, "header must be item_id,mentions"),
+        ("item_id,mentions\n1,3\n99,2\n", 3, "item_id '99' is not in the items file"),
+        ("item_id,mentions\n1,-3\n", 2, "mentions must be a non-negative integer"),
+        ("item_id,mentions\n1,many\n", 2, "mentions must be a non-negative integer"),
+        ("item_id,mentions\n1,3\n1,4\n", 3, "item_id '1' is listed twice"),
+        ("item_id,mentions\n1\n", 2, "expected 2 columns"),
+    ],
+)
+def test_malformed_mention_counts_name_the_line(tmp_path: Path, text: str, line: int, reason: str) -> None:
+    directory = write_catalogue(tmp_path, [json.dumps(GOOD_ITEM)], [])
+    (directory / "mentions.csv").write_text(text)
+    with pytest.raises(CatalogueError) as error:
+        load_catalogue(directory)
+    assert error.value.line == line
+    assert reason in error.value.reason
+
+
 def test_missing_files_are_reported(tmp_path: Path) -> None:
     with pytest.raises(CatalogueError, match="does not exist"):
         load_catalogue(tmp_path / "nowhere")
