@@ -37,11 +37,19 @@ from kg.catalogue import Catalogue, load_catalogue
 from kg.constraints import Constraints
 from kg.store import GraphPath, GraphStore, GraphUnavailable
 from prompts import load_prompt
-from retrieval.candidates import Candidate, CandidateGenerator
+from retrieval.candidates import PRIOR_FEATURES, Candidate, CandidateGenerator
 from retrieval.collaborative import CoLikeIndex
 from retrieval.embeddings import Embedder, shared_embedder
 from retrieval.evidence import AttributeMatch, CollaborativeEvidence, Evidence, PathEvidence, PathNodeEvidence
-from retrieval.ranking import RankedCandidate, Ranker, ScorerRanker, WeightedSumRanker, describe_contributions
+from retrieval.fusion import load_fusion_weights
+from retrieval.ranking import (
+    DEFAULT_WEIGHTS,
+    RankedCandidate,
+    Ranker,
+    ScorerRanker,
+    WeightedSumRanker,
+    describe_contributions,
+)
 from retrieval.request import RetrievalRequest
 from retrieval.scorer.serving import load_catalogue_scorer
 from retrieval.scorer.vectors import embedded_item_vectors, stored_vectors
@@ -127,7 +135,7 @@ class Assistant:
         """The trained scorer when a checkpoint is configured, else the weighted sum of source signals."""
         path = settings.scorer_path
         if path is None:
-            return WeightedSumRanker()
+            return WeightedSumRanker(load_fusion_weights(settings.fusion_path) or DEFAULT_WEIGHTS)
         vectors = stored_vectors(vector_index, list(catalogue.items)) if vector_index is not None else {}
         if not vectors:
             vectors = embedded_item_vectors(catalogue.items, catalogue.schema, embedder)(list(catalogue.items))
@@ -247,7 +255,15 @@ class Assistant:
         Returns the top ``n`` (default: the settings' count) and notes about
         degraded sources.  Benchmarks call this to score ranked lists.
         """
-        request = RetrievalRequest(
+        request = self.retrieval_request(profile, message)
+        candidates = self.generator.generate(request)
+        ranked = self.ranker.rank(candidates.candidates, request, n or self.settings.n_recommendations)
+        notes = list(dict.fromkeys(candidates.notes))
+        return [self._recommendation(entry, request) for entry in ranked], notes
+
+    def retrieval_request(self, profile: UserProfile, message: str) -> RetrievalRequest:
+        """What the candidate sources are asked: the profile, the constraints and the message's embedding."""
+        return RetrievalRequest(
             query_text=message,
             query_vector=self.embedder.encode_one(message),
             liked_ids=tuple(profile.liked),
@@ -257,16 +273,12 @@ class Assistant:
             disliked_attributes={key: tuple(values) for key, values in profile.disliked_attributes.items()},
             constraints=profile.constraints,
         )
-        candidates = self.generator.generate(request)
-        ranked = self.ranker.rank(candidates.candidates, request, n or self.settings.n_recommendations)
-        notes = list(dict.fromkeys(candidates.notes))
-        return [self._recommendation(entry, request) for entry in ranked], notes
 
     def _recommendation(self, ranked: RankedCandidate, request: RetrievalRequest) -> Recommendation:
         candidate = ranked.candidate
         item = self.catalogue.items[candidate.item_id]
         evidence = Evidence(
-            sources=tuple(feature for feature in candidate.features if feature != "popularity"),
+            sources=tuple(feature for feature in candidate.features if feature not in PRIOR_FEATURES),
             paths=self._evidence_paths(candidate, request),
             collaborative=self._collaborative(candidate),
             attribute_matches=tuple(AttributeMatch(field=f, value=v) for f, v in candidate.attribute_matches),

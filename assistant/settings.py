@@ -148,6 +148,11 @@ class Settings(BaseSettings):
         return self.data_dir / "graph"
 
     @property
+    def fusion_path(self) -> Path:
+        """Weights of the weighted-sum ranker fitted to conversations (``python -m bench.crs --fit-fusion``)."""
+        return self.data_dir / "fusion.json"
+
+    @property
     def profile_db(self) -> Path:
         """SQLite file holding user profiles and session history (``profile_store="local"``)."""
         return self.data_dir / "profiles.sqlite3"

@@ -34,8 +34,10 @@ from assistant.linking import normalise
 from assistant.profile import UserProfile
 from assistant.settings import Settings
 from bench.crs_catalogue import REPORT_FILE, build_opendialkg_catalogue, build_redial_catalogue
+from bench.crs_fusion import fit_and_save
 from bench.plotting import pyplot, save
 from bench.timing import percentile
+from retrieval.ranking import DEFAULT_WEIGHTS
 
 CUTOFFS = (1, 10, 50)
 ANCHORS = {
@@ -98,8 +100,8 @@ class Replayer:
         self.depth = depth
         self.titles = title_index(assistant.catalogue)
 
-    def ranked(self, turn: Turn) -> tuple[list[str], set[str]]:
-        """The top ``depth`` item ids with every mentioned item removed, and the mentioned ids."""
+    def replay(self, turn: Turn) -> tuple[UserProfile, str, set[str]]:
+        """The profile the seeker's utterances build, everything the seeker said, and every mentioned item id."""
         interpreter = self.assistant.interpreter
         profile = UserProfile()
         mentioned = {self.titles[key] for key in map(normalise, turn.entities) if key in self.titles}
@@ -118,9 +120,18 @@ class Replayer:
                 named = [m.item_id for m in interpreter.linker.link(utterance)[0] if m.is_item]
                 last_named = named
             mentioned.update(named)
-        recommendations, _ = self.assistant.recommend(profile, seeker_text or " ", n=self.depth + len(mentioned))
+        return profile, seeker_text or " ", mentioned
+
+    def ranked(self, turn: Turn) -> tuple[list[str], set[str]]:
+        """The top ``depth`` item ids with every mentioned item removed, and the mentioned ids."""
+        profile, seeker_text, mentioned = self.replay(turn)
+        recommendations, _ = self.assistant.recommend(profile, seeker_text, n=self.depth + len(mentioned))
         ranked = [rec.item.id for rec in recommendations if rec.item.id not in mentioned]
         return ranked[: self.depth], mentioned
+
+    def targets(self, turn: Turn) -> list[str]:
+        """The turn's recommended movies as item ids; one the catalogue lacks becomes an id nothing matches."""
+        return [self.titles.get(normalise(title), "") for title in turn.rec]
 
 
 def score(ranked: list[str], target: str) -> dict[str, float]:
@@ -141,10 +152,9 @@ def evaluate(replayer: Replayer, turns: list[Turn]) -> dict[str, Any]:
         seconds.append(time.perf_counter() - started)
         suggested += len(ranked)
         out_of_catalogue += sum(item_id not in catalogue for item_id in ranked)
-        for title in turn.rec:
-            target = replayer.titles.get(normalise(title))
-            unknown_targets += target is None
-            for name, value in score(ranked, target or "").items():
+        for target in replayer.targets(turn):
+            unknown_targets += not target
+            for name, value in score(ranked, target).items():
                 totals[name] += value
             pairs += 1
     metrics: dict[str, Any] = {name: total / pairs for name, total in totals.items()} if pairs else dict(totals)
@@ -177,15 +187,19 @@ def open_assistant(dataset: str, datasets: Path, work: Path) -> Any:
     return Assistant.from_settings(settings, progress=True)
 
 
-def print_table(dataset: str, metrics: dict[str, Any]) -> None:
+def print_table(dataset: str, metrics: dict[str, Any], fusion: dict[str, Any] | None = None) -> None:
     columns = ("recall@1", "recall@10", "recall@50", "ndcg@10")
-    print(f"{'model':<22}" + "".join(f"{name:>11}" for name in columns))
-    print(f"{'concierge':<22}" + "".join(f"{metrics[name]:>11.3f}" for name in columns))
+    print(f"{'model':<30}" + "".join(f"{name:>11}" for name in columns))
+    print(f"{'concierge':<30}" + "".join(f"{metrics[name]:>11.3f}" for name in columns))
+    if fusion:
+        cross = fusion["cross_validated"]
+        label = f"concierge, fitted ({cross['folds']}-fold)"
+        print(f"{label:<30}" + "".join(f"{cross[name]:>11.3f}" for name in columns))
     for model, figures in ANCHORS.get(dataset, {}).items():
-        print(f"{model + ' (published)':<22}" + "".join(f"{figures[c]:>11.3f}" if c in figures else f"{'':>11}" for c in columns))
+        print(f"{model + ' (published)':<30}" + "".join(f"{figures[c]:>11.3f}" if c in figures else f"{'':>11}" for c in columns))
     bars = BARS.get(dataset)
     if bars:
-        print(f"{'bar':<22}" + "".join(f"{bars[c]:>11.3f}" if c in bars else f"{'':>11}" for c in columns))
+        print(f"{'bar':<30}" + "".join(f"{bars[c]:>11.3f}" if c in bars else f"{'':>11}" for c in columns))
     print(
         f"\n{metrics['turns']} turns, {metrics['pairs']} (turn, movie) pairs, "
         f"{metrics['targets_not_in_catalogue']} targets not in the catalogue, "
@@ -226,6 +240,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--datasets", type=Path, help="the research data sets folder (default: the settings')")
     parser.add_argument("--work-dir", type=Path, help="where the catalogue and its indexes are built")
     parser.add_argument("--limit", type=int, help="only the first N turns")
+    parser.add_argument(
+        "--fit-fusion",
+        type=int,
+        metavar="FOLDS",
+        help="also fit the weighted-sum ranker on these turns: report FOLDS-fold cross-validated metrics "
+        "(by dialogue) and save the weights fitted on all turns for the next runs",
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     datasets = args.datasets or settings.datasets_dir
@@ -234,13 +255,19 @@ def main(argv: list[str] | None = None) -> None:
     work = args.work_dir or settings.data_dir / "crs" / args.dataset
     turns = list(read_turns(args.turns))[: args.limit]
     assistant = open_assistant(args.dataset, Path(datasets), work)
+    result: dict[str, Any] = {"dataset": args.dataset, "turns_file": str(args.turns)}
     try:
-        metrics = evaluate(Replayer(assistant, depth=max(CUTOFFS)), turns)
+        replayer = Replayer(assistant, depth=max(CUTOFFS))
+        metrics = evaluate(replayer, turns)
+        if args.fit_fusion:
+            start = {**DEFAULT_WEIGHTS, **assistant.ranker.weights}
+            result["fusion"] = fit_and_save(replayer, turns, args.fit_fusion, start, str(args.turns))
     finally:
         assistant.close()
-    print_table(args.dataset, metrics)
+    result["metrics"] = metrics
+    print_table(args.dataset, metrics, result.get("fusion"))
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"metrics": metrics, "dataset": args.dataset, "turns_file": str(args.turns)}, indent=2))
+    args.json.write_text(json.dumps(result, indent=2))
     if args.plot:
         plot(args.dataset, metrics, args.plot)
 

@@ -8,6 +8,13 @@ DBpedia subgraph, which gives directors, cast, writers and the rest.  The
 joins are the demo catalogue's (``data/build_catalogue.py``), so both
 catalogues read their sources the same way; a movie neither source knows is
 still an item, with its title and year.
+
+ReDial's mention counts become the catalogue's ``mentions.csv``, the prior of
+what people talk about.  They count every ReDial split; the mentions of the
+validation dialogues in the data folder are subtracted, so the development
+figures are not scored against their own counts.  The test split's mentions
+(about a tenth of the total) cannot be subtracted, as the test dialogues are
+not here.
 """
 
 from __future__ import annotations
@@ -17,14 +24,14 @@ import importlib.util
 import json
 import re
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from assistant.linking import GENRE_SYNONYMS
 from assistant.settings import REPO_ROOT
-from kg.catalogue import INTERACTIONS_FILE, ITEMS_FILE
+from kg.catalogue import INTERACTIONS_FILE, ITEMS_FILE, MENTIONS_FILE
 
 BUILD_SCRIPT = REPO_ROOT / "data" / "build_catalogue.py"
 REPORT_FILE = "build_report.json"
@@ -52,6 +59,23 @@ def read_redial_movies(path: Path, script: ModuleType) -> tuple[dict[int, Any], 
             movies[movie_id] = script.Movie(movie_id, title, year, [], script.movielens_title_keys(title))
             mentions[movie_id] = int(row["nbMentions"] or 0)
     return movies, mentions
+
+
+def development_mentions(path: Path) -> Counter[int]:
+    """How many of the development dialogues at ``path`` mention each movie."""
+    counts: Counter[int] = Counter()
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            counts.update(int(movie_id) for movie_id in json.loads(line)["movieMentions"])
+    return counts
+
+
+def write_mentions(path: Path, mentions: dict[int, int], development: Counter[int]) -> int:
+    """The catalogue's ``mentions.csv``: ReDial's counts less the development dialogues' own; returns the total."""
+    rows = {movie_id: max(count - development[movie_id], 0) for movie_id, count in mentions.items()}
+    text = "item_id,mentions\n" + "".join(f"{movie_id},{count}\n" for movie_id, count in sorted(rows.items()) if count)
+    path.write_text(text, encoding="utf-8")
+    return sum(rows.values())
 
 
 def join_movielens(redial: dict[int, Any], movielens: dict[int, Any]) -> dict[int, int]:
@@ -94,12 +118,14 @@ def build_redial_catalogue(datasets: Path, out: Path) -> dict[str, object]:
     out.mkdir(parents=True, exist_ok=True)
     script.write_gzip(out / f"{ITEMS_FILE}.gz", script.items_text(redial))
     script.write_gzip(out / f"{INTERACTIONS_FILE}.gz", script.interactions_text(ratings))
+    development = development_mentions(datasets / "redial" / "valid_dialogues.jsonl")
     report: dict[str, object] = {
         "items": len(redial),
         "joined_to_movielens": len(to_movielens),
         "joined_to_dbpedia_with_facts": sum(1 for film, _ in matches.values() if film.is_film),
         "ratings": len(ratings),
         "mentions": sum(mentions.values()),
+        "mentions_kept": write_mentions(out / MENTIONS_FILE, mentions, development),
     }
     (out / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
@@ -115,11 +141,31 @@ def canonical_genre(value: str) -> str:
     return GENRE_SYNONYMS.get(shorter, bare)
 
 
+def training_mentions(path: Path, rows: list[dict[str, object]]) -> Counter[str]:
+    """How many training turns name each item, as an entity of the dialogue or as the recommendation.
+
+    Names shared by several items (a film and its novel) are left out rather than guessed.
+    """
+    ids_by_name: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        ids_by_name[str(row["title"])].add(str(row["id"]))
+    counts: Counter[str] = Counter()
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            turn = json.loads(line)
+            for name in {*turn.get("entity", ()), *turn.get("rec", ())}:
+                ids = ids_by_name.get(" ".join(str(name).split()), set())
+                if len(ids) == 1:
+                    counts[next(iter(ids))] += 1
+    return counts
+
+
 def build_opendialkg_catalogue(datasets: Path, out: Path) -> dict[str, object]:
     """OpenDialKG's 3,672 movies and books (``id2info.json``, facts from its knowledge graph) as a catalogue.
 
     The data set has no ratings, so the interaction log is empty and ranking
-    rests on the graph, the text and what the dialogue states.
+    rests on the graph, the text and what the dialogue states, with the
+    training dialogues' mentions as the prior of what people talk about.
     """
     script = build_script()
     with open(datasets / "opendialkg" / "id2info.json", encoding="utf-8") as handle:
@@ -145,6 +191,16 @@ def build_opendialkg_catalogue(datasets: Path, out: Path) -> dict[str, object]:
     items = "".join(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n" for row in rows)
     script.write_gzip(out / f"{ITEMS_FILE}.gz", items)
     script.write_gzip(out / f"{INTERACTIONS_FILE}.gz", script.interactions_text([]))
-    report: dict[str, object] = {"items": len(rows), "with_facts": sum(len(row) > 3 for row in rows), "ratings": 0}
+    mentions = training_mentions(datasets / "opendialkg" / "train_data_processed.jsonl", rows)
+    (out / MENTIONS_FILE).write_text(
+        "item_id,mentions\n" + "".join(f"{item_id},{count}\n" for item_id, count in sorted(mentions.items())),
+        encoding="utf-8",
+    )
+    report: dict[str, object] = {
+        "items": len(rows),
+        "with_facts": sum(len(row) > 3 for row in rows),
+        "ratings": 0,
+        "training_mentions": sum(mentions.values()),
+    }
     (out / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report

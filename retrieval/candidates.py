@@ -1,6 +1,9 @@
 """Candidate generation: vector, graph and collaborative sources, fused and filtered.
 
-Each source proposes items with a raw score and the facts it used.  A source
+Each source proposes items with a raw score and the facts it used; the
+catalogue's most talked-about items (its mention counts, when it has them)
+always join the pool, because in conversation people are recommended what
+people talk about.  A source
 that is down (graph or vector store) is skipped with a note rather than
 failing the turn.  Hard constraints and the user's liked, disliked and seen
 items are applied after fusion, in code, on every candidate regardless of its
@@ -9,8 +12,9 @@ source: constraints are law.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +26,8 @@ from retrieval.request import RetrievalRequest
 from retrieval.vector_store import VectorIndex, VectorStoreUnavailable
 
 GRAPH_DOWN_NOTE = "The knowledge graph is unreachable right now, so these suggestions rest on descriptions and ratings only."
+PRIOR_FEATURES = frozenset({"popularity", "mentions"})
+"""Features that hold for an item whoever asks: they rank, but they are not a source of evidence."""
 VECTOR_DOWN_NOTE = "The text index is unavailable right now, so these suggestions rest on the graph and ratings only."
 
 
@@ -57,6 +63,13 @@ class AttributeIndex:
         return self._index.get(field_name, {}).get(value.casefold(), set())
 
 
+def scaled_log_counts(counts: Mapping[str, int]) -> dict[str, float]:
+    """log(1 + count) scaled to [0, 1] by the largest; items counted zero times are left out."""
+    logs = {item_id: math.log1p(count) for item_id, count in counts.items() if count > 0}
+    top = max(logs.values(), default=1.0)
+    return {item_id: value / top for item_id, value in logs.items()}
+
+
 class CandidateGenerator:
     """Collects candidates from every available source for one request."""
 
@@ -76,6 +89,8 @@ class CandidateGenerator:
         self.attributes = AttributeIndex(catalogue)
         self._popularity = colike.popularity()
         self._popular_order = sorted(self._popularity, key=self._popularity.__getitem__, reverse=True)
+        self._mentions = scaled_log_counts(catalogue.mentions)
+        self._most_mentioned = sorted(self._mentions, key=lambda item_id: (-self._mentions[item_id], item_id))
 
     def generate(self, request: RetrievalRequest) -> CandidateSet:
         found: dict[str, Candidate] = {}
@@ -98,11 +113,15 @@ class CandidateGenerator:
             entry = candidate(item_id)
             entry.features["attributes"] = self._attribute_strength(matches)
             entry.attribute_matches = tuple(matches)
+        for item_id in self._most_mentioned[: self.pool]:
+            candidate(item_id)
         if len(found) < self.pool:
             for item_id in self._popular_order[: self.pool]:
                 candidate(item_id)
         for entry in found.values():
             entry.features["popularity"] = self._popularity.get(entry.item_id, 0.0)
+            if entry.item_id in self._mentions:
+                entry.features["mentions"] = self._mentions[entry.item_id]
 
         allowed, filtered_out = self._apply_law(found.values(), request)
         return CandidateSet(candidates=allowed, notes=notes, filtered_out=filtered_out)
@@ -149,7 +168,10 @@ class CandidateGenerator:
             return matches
         ranked = sorted(
             matches,
-            key=lambda item_id: (self._attribute_strength(matches[item_id]), self._popularity.get(item_id, 0.0)),
+            key=lambda item_id: (
+                self._attribute_strength(matches[item_id]),
+                self._mentions.get(item_id, 0.0) + self._popularity.get(item_id, 0.0),
+            ),
             reverse=True,
         )
         return {item_id: matches[item_id] for item_id in ranked[: self.pool]}

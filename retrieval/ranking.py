@@ -23,6 +23,7 @@ DEFAULT_WEIGHTS: Mapping[str, float] = {
     "collaborative": 1.2,
     "attributes": 1.5,
     "popularity": 0.3,
+    "mentions": 0.3,
 }
 
 
@@ -41,6 +42,7 @@ CONTRIBUTION_LABELS: Mapping[str, str] = {
     "graph": "linked in the graph to what you like",
     "collaborative": "liked by people who liked your films",
     "attributes": "has what you asked for",
+    "mentions": "often recommended in conversations",
 }
 """Plain words for each ranking feature, for "why" answers; the evidence keeps the feature names."""
 

@@ -9,7 +9,12 @@ import pytest
 
 from assistant.api import Assistant
 from bench.crs import Replayer, Turn, read_turns, score
-from bench.crs_catalogue import build_opendialkg_catalogue, build_redial_catalogue, canonical_genre
+from bench.crs_catalogue import (
+    build_opendialkg_catalogue,
+    build_redial_catalogue,
+    canonical_genre,
+    development_mentions,
+)
 from kg.catalogue import load_catalogue
 
 ALIEN = "1214"
@@ -60,6 +65,10 @@ def test_the_redial_catalogue_is_its_movie_universe(datasets_dir: Path, tmp_path
     shining = next(item for item in catalogue.items.values() if item.display_title == "The Shining (1980)")
     assert "Horror" in shining.values("genres") and "Stanley Kubrick" in shining.values("directors")
     assert all(interaction.item_id in catalogue.items for interaction in catalogue.interactions[:1000])
+    development = development_mentions(datasets_dir / "redial" / "valid_dialogues.jsonl")
+    assert report["mentions_kept"] == sum(catalogue.mentions.values())
+    assert report["mentions"] - development.total() <= report["mentions_kept"] < report["mentions"]
+    assert catalogue.mentions[shining.id] > 10 and development[int(shining.id)] > 0
 
 
 def test_the_opendialkg_catalogue_is_its_knowledge_graphs_items(datasets_dir: Path, tmp_path: Path) -> None:
@@ -68,6 +77,8 @@ def test_the_opendialkg_catalogue_is_its_knowledge_graphs_items(datasets_dir: Pa
     assert report["items"] == len(catalogue.items) == 3672 and catalogue.interactions == ()
     space_jam = next(item for item in catalogue.items.values() if item.title == "Space Jam")
     assert space_jam.year == 1996 and "Michael Jordan" in space_jam.values("cast")
+    assert report["training_mentions"] == sum(catalogue.mentions.values()) > 5000
+    assert catalogue.mentions[space_jam.id] >= 1
 
 
 def test_genre_names_of_the_knowledge_graph_are_made_canonical() -> None:
