@@ -407,8 +407,15 @@ class Assistant:
         return profile
 
     def forget(self, session_id: str) -> None:
-        """Delete everything stored about a session (privacy)."""
-        self.store.delete_session(self._check_session(session_id))
+        """Delete everything stored about a session (privacy), its mirrored edges in the graph first.
+
+        A graph that is down raises, and the session is kept: a forget request
+        that left the user's likes in the graph would be a silent failure.
+        """
+        session_id = self._check_session(session_id)
+        if self.graph is not None:
+            self.graph.forget_user(session_id)
+        self.store.delete_session(session_id)
 
     def describe_constraints(self, constraints: Constraints) -> str:
         parts = []

@@ -652,6 +652,14 @@ class GraphStore:
         if not self._write(work, what="record"):
             raise KeyError(f"item {item_id!r} is not in the graph")
 
+    def forget_user(self, user_id: str) -> None:
+        """Delete a user's node and every edge it has (a privacy request)."""
+
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            tx.run(self._queries.forget_user, user=user_id).consume()
+
+        self._write(work, what="forget user")
+
     def user_edges(self, user_id: str) -> dict[str, set[str]]:
         """The user's recorded edges: relation type -> item ids (RATED included)."""
 
@@ -869,6 +877,7 @@ class _Queries:
             f"MERGE (u)-[r:RATED]->(i) SET r.rating = $rating, r.at = $at"
         )
         self.user_edges = f"MATCH (u:{user} {{id: $user}})-[e]->(i:{item}) RETURN type(e) AS type, i.id AS id"
+        self.forget_user = f"MATCH (u:{user} {{id: $user}}) DETACH DELETE u"
 
     def candidate_filters(self, constraints: Constraints | None) -> tuple[list[str], dict[str, Any]]:
         """Cypher predicates on the candidate ``c`` for ``constraints`` (shape from the schema, values as parameters)."""

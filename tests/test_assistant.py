@@ -21,6 +21,7 @@ from retrieval.scorer.features import FEATURE_NAMES
 
 MATRIX = "2571"
 BLADE_RUNNER = "541"
+ALIEN = "1214"
 
 
 def session() -> str:
@@ -143,6 +144,16 @@ def test_feedback_and_multi_turn(fast_assistant: Assistant) -> None:
     assert fast_assistant.profile(sid).disliked == [rejected, MATRIX]
     assert fast_assistant.profile(sid).liked == []
     assert MATRIX not in [rec.item.id for rec in changed.recommendations]
+
+
+def test_forget_removes_the_session_and_its_likes_in_the_graph(fast_assistant: Assistant) -> None:
+    sid = session()
+    fast_assistant.chat(sid, "I loved The Matrix, I hated Alien")
+    assert fast_assistant.graph is not None
+    assert fast_assistant.graph.user_edges(sid) == {"LIKED": {MATRIX}, "DISLIKED": {ALIEN}}
+    fast_assistant.forget(sid)
+    assert fast_assistant.graph.user_edges(sid) == {}
+    assert fast_assistant.profile(sid).liked == [] and fast_assistant.store.history(sid) == []
 
 
 def test_why_answers_from_stored_evidence(fast_assistant: Assistant) -> None:
