@@ -20,6 +20,7 @@ from assistant.settings import Settings
 if TYPE_CHECKING:
     from assistant.api import Assistant
     from assistant.store import SessionStore
+    from kg.store import GraphStore
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -112,32 +113,39 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 
 @contextmanager
-def _session_store(settings: Settings) -> Iterator[SessionStore]:
-    """The store ``settings.profile_store`` names, without loading models or indexes; closed afterwards."""
+def _session_store(settings: Settings, need_graph: bool = False) -> Iterator[tuple[SessionStore, GraphStore | None]]:
+    """The store ``settings.profile_store`` names, and the graph when it holds the store or ``need_graph``.
+
+    Models and indexes are not loaded; everything opened is closed afterwards.
+    """
     from assistant.server_store import ProfileStoreUnavailable
     from assistant.store import open_session_store
     from kg.store import GraphStore, GraphUnavailable
 
     graph = None
-    if settings.profile_store == "graph":
+    if settings.profile_store == "graph" or need_graph:
         try:
             graph = GraphStore.from_settings(settings)
         except GraphUnavailable as exc:
-            raise ProfileStoreUnavailable(f"profiles are kept on the graph server, which is unavailable: {exc}") from exc
+            holds = "profiles are kept on" if settings.profile_store == "graph" else "a session's likes are mirrored into"
+            raise ProfileStoreUnavailable(f"{holds} the graph server, which is unavailable: {exc}") from exc
     try:
-        yield open_session_store(settings, graph)
+        yield open_session_store(settings, graph), graph
     finally:
         if graph is not None:
             graph.close()
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
-    with _session_store(_settings(args)) as store:
-        if args.action == "delete":
-            store.delete_session(args.session)
-            print(f"deleted everything stored for session {args.session!r}")
+    deleting = args.action == "delete"
+    with _session_store(_settings(args), need_graph=deleting) as (store, graph):
+        if not deleting:
+            print(store.load_profile(args.session).model_dump_json(indent=2))
             return 0
-        print(store.load_profile(args.session).model_dump_json(indent=2))
+        if graph is not None:
+            graph.forget_user(args.session)  # first, so that a graph that is down leaves the session whole
+        store.delete_session(args.session)
+    print(f"deleted everything stored for session {args.session!r}, in the profile store and the graph")
     return 0
 
 
@@ -223,6 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from assistant.api import InvalidInput
     from assistant.server_store import ProfileStoreUnavailable
     from kg.catalogue import CatalogueError
+    from kg.errors import GraphUnavailable
     from retrieval.scorer.interactions import ScorerInputError
 
     args = build_parser().parse_args(argv)
@@ -231,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InvalidInput, CatalogueError, ScorerInputError) as exc:
         print(f"concierge: error: {exc}", file=sys.stderr)
         return 2
-    except ProfileStoreUnavailable as exc:
+    except (ProfileStoreUnavailable, GraphUnavailable) as exc:
         print(f"concierge: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

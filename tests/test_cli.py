@@ -8,8 +8,12 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from assistant.api import Assistant
 
-def test_ask_json_why_picture_and_profile(run: Callable[..., subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+
+def test_ask_json_why_picture_and_profile(
+    run: Callable[..., subprocess.CompletedProcess[str]], tmp_path: Path, fast_assistant: Assistant
+) -> None:
     session = f"cli-{uuid.uuid4().hex[:8]}"
     asked = run("ask", "I loved The Matrix and Blade Runner", "--session", session, "--json")
     assert asked.returncode == 0, asked.stderr[-2000:]
@@ -28,7 +32,10 @@ def test_ask_json_why_picture_and_profile(run: Callable[..., subprocess.Complete
 
     shown = run("profile", "show", "--session", session)
     assert json.loads(shown.stdout)["liked"] == ["2571", "541"]
-    assert run("profile", "delete", "--session", session).returncode == 0
+    assert fast_assistant.graph is not None and fast_assistant.graph.user_edges(session) == {"LIKED": {"2571", "541"}}
+    deleted = run("profile", "delete", "--session", session)
+    assert deleted.returncode == 0 and "the graph" in deleted.stdout
+    assert fast_assistant.graph.user_edges(session) == {}
     assert json.loads(run("profile", "show", "--session", session).stdout)["liked"] == []
 
 
