@@ -144,16 +144,17 @@ def score(ranked: list[str], target: str) -> dict[str, float]:
 def evaluate(replayer: Replayer, turns: list[Turn]) -> dict[str, Any]:
     catalogue = replayer.assistant.catalogue.items
     totals = {name: 0.0 for name in (*(f"recall@{k}" for k in CUTOFFS), "ndcg@10")}
-    pairs = suggested = out_of_catalogue = unknown_targets = 0
+    pairs = suggested = out_of_catalogue = unknown_targets = mentioned_targets = 0
     seconds: list[float] = []
     for turn in tqdm(turns, desc="turns", unit="turn"):
         started = time.perf_counter()
-        ranked, _ = replayer.ranked(turn)
+        ranked, mentioned = replayer.ranked(turn)
         seconds.append(time.perf_counter() - started)
         suggested += len(ranked)
         out_of_catalogue += sum(item_id not in catalogue for item_id in ranked)
         for target in replayer.targets(turn):
             unknown_targets += not target
+            mentioned_targets += target in mentioned
             for name, value in score(ranked, target).items():
                 totals[name] += value
             pairs += 1
@@ -163,6 +164,7 @@ def evaluate(replayer: Replayer, turns: list[Turn]) -> dict[str, Any]:
         turns=len(turns),
         pairs=pairs,
         targets_not_in_catalogue=unknown_targets,
+        targets_mentioned_before=mentioned_targets,
         suggested=suggested,
         turn_p50_ms=statistics.median(seconds) * 1000 if seconds else 0.0,
         turn_p95_ms=percentile(seconds, 0.95) * 1000 if seconds else 0.0,
@@ -203,15 +205,19 @@ def print_table(dataset: str, metrics: dict[str, Any], fusion: dict[str, Any] | 
     print(
         f"\n{metrics['turns']} turns, {metrics['pairs']} (turn, movie) pairs, "
         f"{metrics['targets_not_in_catalogue']} targets not in the catalogue, "
+        f"{metrics['targets_mentioned_before']} targets mentioned earlier (removed by the protocol, so never hits), "
         f"out of catalogue suggestions: {metrics['out_of_catalogue']}; "
         f"per turn p50 {metrics['turn_p50_ms']:.0f} ms, p95 {metrics['turn_p95_ms']:.0f} ms"
     )
 
 
-def plot(dataset: str, metrics: dict[str, Any], path: Path) -> None:
+def plot(dataset: str, metrics: dict[str, Any], path: Path, fusion: dict[str, Any] | None = None) -> None:
     plt = pyplot()
     columns = ("recall@1", "recall@10", "recall@50")
-    models = {"concierge": metrics, **ANCHORS.get(dataset, {})}
+    models = {"concierge": metrics}
+    if fusion:
+        models[f"concierge, fitted ({fusion['cross_validated']['folds']}-fold)"] = fusion["cross_validated"]
+    models.update(ANCHORS.get(dataset, {}))
     figure, axes = plt.subplots(figsize=(8, 3.8))
     width = 0.8 / len(models)
     for offset, (model, figures) in enumerate(models.items()):
@@ -269,7 +275,7 @@ def main(argv: list[str] | None = None) -> None:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2))
     if args.plot:
-        plot(args.dataset, metrics, args.plot)
+        plot(args.dataset, metrics, args.plot, result.get("fusion"))
 
 
 if __name__ == "__main__":

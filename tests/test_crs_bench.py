@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.api import Assistant
-from bench.crs import Replayer, Turn, read_turns, score
+from bench.crs import Replayer, Turn, evaluate, read_turns, score
 from bench.crs_catalogue import (
     build_opendialkg_catalogue,
     build_redial_catalogue,
@@ -55,6 +55,19 @@ def test_replay_builds_the_profile_and_removes_everything_mentioned(fast_assista
     assert len(ranked) == 50 and not mentioned & set(ranked)
     items = fast_assistant.catalogue.items
     assert all("Comedy" not in items[item_id].values("genres") for item_id in ranked)
+
+
+def test_a_target_mentioned_earlier_is_counted_and_never_a_hit(fast_assistant: Assistant) -> None:
+    turn = Turn(
+        dialog_id="t",
+        context=("I loved Alien (1979), what else?",),
+        entities=("Alien (1979)",),
+        rec=("Alien (1979)", "Aliens (1986)", "No Such Film (2031)"),
+    )
+    metrics = evaluate(Replayer(fast_assistant, depth=50), [turn])
+    assert (metrics["pairs"], metrics["targets_mentioned_before"], metrics["targets_not_in_catalogue"]) == (3, 1, 1)
+    assert metrics["out_of_catalogue"] == 0 and metrics["suggested"] == 50
+    assert metrics["recall@50"] <= 1 / 3
 
 
 def test_the_redial_catalogue_is_its_movie_universe(datasets_dir: Path, tmp_path: Path) -> None:
