@@ -8,6 +8,7 @@ uses its own session id or its own temporary data directory.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -19,6 +20,14 @@ from assistant.settings import DEMO_CATALOGUE, Settings
 from kg.catalogue import Catalogue, load_catalogue
 
 CONCIERGE = Path(sys.executable).with_name("concierge")
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A local port nothing listens on: the address of a graph server that is down."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,6 @@ import dataclasses
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -462,15 +461,9 @@ def test_a_books_catalogue_plugs_in_by_describing_its_relations(store: GraphStor
     assert not {book.id for book in BOOKS} & _all_item_ids(store)
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def test_unreachable_server_raises_within_timeout() -> None:
+def test_unreachable_server_raises_within_timeout(closed_port: int) -> None:
     timeout = 1.0
-    store = GraphStore.connect(f"bolt://127.0.0.1:{_closed_port()}", "neo4j", "secret", timeout_s=timeout)
+    store = GraphStore.connect(f"bolt://127.0.0.1:{closed_port}", "neo4j", "secret", timeout_s=timeout)
     for call in (store.health, lambda: store.candidates(["t-541"]), lambda: store.paths(["t-541"], "t-1214"), store.ensure_schema):
         started = time.monotonic()
         with pytest.raises(GraphUnavailable):

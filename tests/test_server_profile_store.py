@@ -258,15 +258,9 @@ def test_a_restarted_instance_finds_its_sessions(server: EmbeddedArcadeDB) -> No
 # --------------------------------------------------------- a server that is down
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def test_a_server_that_is_down_is_a_clear_error_within_the_timeout() -> None:
+def test_a_server_that_is_down_is_a_clear_error_within_the_timeout(closed_port: int) -> None:
     timeout = 1.0
-    graph = GraphStore.connect(f"bolt://127.0.0.1:{closed_port()}", "neo4j", "secret", timeout_s=timeout)
+    graph = GraphStore.connect(f"bolt://127.0.0.1:{closed_port}", "neo4j", "secret", timeout_s=timeout)
     started = time.monotonic()
     with pytest.raises(ProfileStoreUnavailable, match="graph server"):
         ServerProfileStore(graph)
@@ -370,7 +364,11 @@ def test_settings_choose_the_store(server: EmbeddedArcadeDB, tmp_path: Path, mon
 
 
 def test_cli_profile_reads_and_deletes_on_the_server(
-    server: EmbeddedArcadeDB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    server: EmbeddedArcadeDB,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    closed_port: int,
 ) -> None:
     sid = session()
     graph = instance(server)
@@ -389,7 +387,7 @@ def test_cli_profile_reads_and_deletes_on_the_server(
     assert '"liked": []' in capsys.readouterr().out
     assert not (tmp_path / "profiles.sqlite3").exists()  # nothing went to a local file
 
-    monkeypatch.setenv("CONCIERGE_NEO4J_URI", f"bolt://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("CONCIERGE_NEO4J_URI", f"bolt://127.0.0.1:{closed_port}")
     monkeypatch.setenv("CONCIERGE_GRAPH_TIMEOUT_S", "1")
     assert cli.main(["profile", "show", "--session", sid]) == 1
     error = capsys.readouterr().err
