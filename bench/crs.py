@@ -12,8 +12,10 @@ NDCG@10 per (turn, recommended movie) pair, as CRSLab and the published
 figures count them.  Every suggested id is checked against the catalogue
 (``out_of_catalogue`` must be 0).  The catalogue is the data set's movie
 universe (ReDial: its mentioned movies joined to MovieLens and DBpedia;
-OpenDialKG: the movies and books of its knowledge graph), built once into
-the work directory (:mod:`bench.crs_catalogue`).
+OpenDialKG: the movies and books of its knowledge graph; INSPIRED: the
+movies its dialogues link and the films of its DBpedia subgraph), built once
+into the work directory (:mod:`bench.crs_catalogue`).  INSPIRED ships
+dialogues rather than turns; :mod:`bench.crs_turns` cuts them.
 """
 
 from __future__ import annotations
@@ -23,8 +25,6 @@ import json
 import math
 import statistics
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,14 @@ from tqdm.auto import tqdm
 from assistant.linking import normalise
 from assistant.profile import UserProfile
 from assistant.settings import Settings
-from bench.crs_catalogue import REPORT_FILE, build_opendialkg_catalogue, build_redial_catalogue
+from bench.crs_catalogue import (
+    REPORT_FILE,
+    build_inspired_catalogue,
+    build_opendialkg_catalogue,
+    build_redial_catalogue,
+)
 from bench.crs_fusion import fit_and_save
+from bench.crs_turns import Turn, read_dataset_turns
 from bench.plotting import pyplot, save
 from bench.timing import percentile
 from retrieval.ranking import DEFAULT_WEIGHTS
@@ -56,27 +62,11 @@ BARS = {
     "redial": {"recall@1": 0.06, "recall@10": 0.25, "recall@50": 0.45},
     "opendialkg": {"recall@1": 0.33, "recall@10": 0.55, "recall@50": 0.62},
 }
-BUILDERS = {"redial": build_redial_catalogue, "opendialkg": build_opendialkg_catalogue}
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One recommendation turn: the dialogue so far and the movies the recommender then named."""
-
-    dialog_id: str
-    context: tuple[str, ...]
-    entities: tuple[str, ...]
-    rec: tuple[str, ...]
-
-
-def read_turns(path: Path) -> Iterator[Turn]:
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            row = json.loads(line)
-            try:
-                yield Turn(str(row["dialog_id"]), tuple(row["context"]), tuple(row.get("entity", ())), tuple(row["rec"]))
-            except KeyError as exc:
-                raise ValueError(f"{path}:{number}: a turn needs {exc.args[0]!r}") from exc
+BUILDERS = {
+    "redial": build_redial_catalogue,
+    "opendialkg": build_opendialkg_catalogue,
+    "inspired": build_inspired_catalogue,
+}
 
 
 def title_index(catalogue: Any) -> dict[str, str]:
@@ -239,8 +229,13 @@ def plot(dataset: str, metrics: dict[str, Any], path: Path, fusion: dict[str, An
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", choices=sorted(ANCHORS), required=True)
-    parser.add_argument("--turns", type=Path, required=True, help="a turns file: context, entity, rec per line")
+    parser.add_argument("--dataset", choices=sorted(BUILDERS), required=True)
+    parser.add_argument(
+        "--turns",
+        type=Path,
+        required=True,
+        help="a turns file (context, entity, rec per line); for inspired, its dialogues file, cut into turns",
+    )
     parser.add_argument("--json", type=Path, required=True)
     parser.add_argument("--plot", type=Path)
     parser.add_argument("--datasets", type=Path, help="the research data sets folder (default: the settings')")
@@ -259,7 +254,7 @@ def main(argv: list[str] | None = None) -> None:
     if datasets is None:
         parser.error("--datasets or CONCIERGE_DATASETS_DIR must name the research data sets folder")
     work = args.work_dir or settings.data_dir / "crs" / args.dataset
-    turns = list(read_turns(args.turns))[: args.limit]
+    turns = list(read_dataset_turns(args.dataset, args.turns))[: args.limit]
     assistant = open_assistant(args.dataset, Path(datasets), work)
     result: dict[str, Any] = {"dataset": args.dataset, "turns_file": str(args.turns)}
     try:

@@ -20,11 +20,13 @@ not here.
 from __future__ import annotations
 
 import csv
+import functools
 import importlib.util
 import json
 import re
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -37,6 +39,7 @@ BUILD_SCRIPT = REPO_ROOT / "data" / "build_catalogue.py"
 REPORT_FILE = "build_report.json"
 
 
+@functools.cache
 def build_script() -> ModuleType:
     """``data/build_catalogue.py``, which is a script rather than a package module."""
     spec = importlib.util.spec_from_file_location("build_catalogue", BUILD_SCRIPT)
@@ -70,12 +73,16 @@ def development_mentions(path: Path) -> Counter[int]:
     return counts
 
 
+def write_counts(path: Path, counts: Mapping[Any, int]) -> int:
+    """A catalogue's ``mentions.csv`` with the items counted at least once; returns the total."""
+    rows = sorted((str(item_id), count) for item_id, count in counts.items() if count > 0)
+    path.write_text("item_id,mentions\n" + "".join(f"{item_id},{count}\n" for item_id, count in rows), encoding="utf-8")
+    return sum(count for _, count in rows)
+
+
 def write_mentions(path: Path, mentions: dict[int, int], development: Counter[int]) -> int:
     """The catalogue's ``mentions.csv``: ReDial's counts less the development dialogues' own; returns the total."""
-    rows = {movie_id: max(count - development[movie_id], 0) for movie_id, count in mentions.items()}
-    text = "item_id,mentions\n" + "".join(f"{movie_id},{count}\n" for movie_id, count in sorted(rows.items()) if count)
-    path.write_text(text, encoding="utf-8")
-    return sum(rows.values())
+    return write_counts(path, {movie_id: max(count - development[movie_id], 0) for movie_id, count in mentions.items()})
 
 
 def join_movielens(redial: dict[int, Any], movielens: dict[int, Any]) -> dict[int, int]:
@@ -94,35 +101,46 @@ def join_movielens(redial: dict[int, Any], movielens: dict[int, Any]) -> dict[in
     return {redial_id: ml_id for redial_id, ml_id in pairs.items() if claimed[ml_id] == 1}
 
 
-def build_redial_catalogue(datasets: Path, out: Path) -> dict[str, object]:
-    """Write the catalogue into ``out`` and return its build report (also written there)."""
-    script = build_script()
+def enrich(script: ModuleType, datasets: Path, movies: dict[int, Any]) -> tuple[int, int, list[tuple[int, int, float, int]]]:
+    """Give ``movies`` MovieLens genres and tags and DBpedia facts, in place, as the demo catalogue joins them.
+
+    Returns how many were joined to MovieLens, how many got DBpedia facts,
+    and the MovieLens ratings of the joined ones under the movies' own ids.
+    """
     movielens_dir = datasets / "movielens-latest-small"
     movielens = script.read_movies(movielens_dir)
     tags = script.read_tags(movielens_dir, movielens)
-    redial, mentions = read_redial_movies(datasets / "redial" / "movies_with_mentions.csv", script)
-    to_movielens = join_movielens(redial, movielens)
-    for redial_id, ml_id in to_movielens.items():
-        redial[redial_id].genres = list(movielens[ml_id].genres)
-        redial[redial_id].tags = tags.get(ml_id, [])
+    to_movielens = join_movielens(movies, movielens)
+    for movie_id, ml_id in to_movielens.items():
+        movies[movie_id].genres = list(movielens[ml_id].genres)
+        movies[movie_id].tags = tags.get(ml_id, [])
     dbpedia = script.Dbpedia.read(datasets / "redial" / "dbpedia")
-    matches = script.match_entities(redial, dbpedia.films())
-    for redial_id, (film, _level) in matches.items():
+    with_facts = 0
+    for movie_id, (film, _level) in script.match_entities(movies, dbpedia.films()).items():
         if film.is_film:
-            redial[redial_id].facts = dbpedia.facts(film.entity_id)
-    from_movielens = {ml_id: redial_id for redial_id, ml_id in to_movielens.items()}
+            movies[movie_id].facts = dbpedia.facts(film.entity_id)
+            with_facts += 1
+    from_movielens = {ml_id: movie_id for movie_id, ml_id in to_movielens.items()}
     ratings = [
         (user, from_movielens[ml_id], rating, timestamp)
         for user, ml_id, rating, timestamp in script.read_ratings(movielens_dir, from_movielens)
     ]
+    return len(to_movielens), with_facts, ratings
+
+
+def build_redial_catalogue(datasets: Path, out: Path) -> dict[str, object]:
+    """Write the catalogue into ``out`` and return its build report (also written there)."""
+    script = build_script()
+    redial, mentions = read_redial_movies(datasets / "redial" / "movies_with_mentions.csv", script)
+    joined, with_facts, ratings = enrich(script, datasets, redial)
     out.mkdir(parents=True, exist_ok=True)
     script.write_gzip(out / f"{ITEMS_FILE}.gz", script.items_text(redial))
     script.write_gzip(out / f"{INTERACTIONS_FILE}.gz", script.interactions_text(ratings))
     development = development_mentions(datasets / "redial" / "valid_dialogues.jsonl")
     report: dict[str, object] = {
         "items": len(redial),
-        "joined_to_movielens": len(to_movielens),
-        "joined_to_dbpedia_with_facts": sum(1 for film, _ in matches.values() if film.is_film),
+        "joined_to_movielens": joined,
+        "joined_to_dbpedia_with_facts": with_facts,
         "ratings": len(ratings),
         "mentions": sum(mentions.values()),
         "mentions_kept": write_mentions(out / MENTIONS_FILE, mentions, development),
@@ -192,15 +210,94 @@ def build_opendialkg_catalogue(datasets: Path, out: Path) -> dict[str, object]:
     script.write_gzip(out / f"{ITEMS_FILE}.gz", items)
     script.write_gzip(out / f"{INTERACTIONS_FILE}.gz", script.interactions_text([]))
     mentions = training_mentions(datasets / "opendialkg" / "train_data_processed.jsonl", rows)
-    (out / MENTIONS_FILE).write_text(
-        "item_id,mentions\n" + "".join(f"{item_id},{count}\n" for item_id, count in sorted(mentions.items())),
-        encoding="utf-8",
-    )
+    write_counts(out / MENTIONS_FILE, mentions)
     report: dict[str, object] = {
         "items": len(rows),
         "with_facts": sum(len(row) > 3 for row in rows),
         "ratings": 0,
         "training_mentions": sum(mentions.values()),
+    }
+    (out / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+INSPIRED_SPLITS = ("train_data_dbpedia.jsonl", "valid_data_dbpedia.jsonl")
+
+
+def read_inspired_dialogues(path: Path) -> Iterator[list[dict[str, Any]]]:
+    """INSPIRED dialogues, one JSON list of utterances per line; anything else is refused with its line."""
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            dialogue = json.loads(line)
+            if not isinstance(dialogue, list) or not all(isinstance(u, dict) and "role" in u for u in dialogue):
+                raise ValueError(f"{path}:{number}: an INSPIRED dialogue is a JSON list of utterances with roles")
+            yield dialogue
+
+
+def inspired_title(link: str) -> tuple[str, int | None] | None:
+    """Title and year of a movie's DBpedia link: '<.../Joker_(2019_film)>' is ('Joker', 2019); None if not a resource."""
+    script = build_script()
+    name = script.resource_name(link)
+    if name is None:
+        return None
+    title, year, _ = script.parse_dbpedia_film(name)
+    return title, year
+
+
+def inspired_display_title(link: str) -> str | None:
+    """How turns name a linked movie: 'Title (Year)' when the link has the year, else the bare title."""
+    parsed = inspired_title(link)
+    if parsed is None:
+        return None
+    title, year = parsed
+    return f"{title} ({year})" if year else title
+
+
+def build_inspired_catalogue(datasets: Path, out: Path) -> dict[str, object]:
+    """INSPIRED's movies as a catalogue: every movie linked in its dialogues and every film of its DBpedia subgraph.
+
+    Ids are the subgraph's entity ids.  A link without a year takes it from
+    the utterance's own "Title (Year)" annotations when one has the same
+    title, which lets the MovieLens join work.  The subgraph has no relation
+    names, so facts come from the ReDial DBpedia subgraph where the film is
+    there too; mention counts are the training dialogues'.
+    """
+    script = build_script()
+    directory = datasets / "inspired"
+    with open(directory / "dbpedia" / "entity2id.json", encoding="utf-8") as handle:
+        entity_ids: dict[str, int] = json.load(handle)
+    annotations: dict[str, set[str]] = defaultdict(set)
+    training: Counter[int] = Counter()
+    for split in INSPIRED_SPLITS:
+        for dialogue in read_inspired_dialogues(directory / split):
+            for utterance in dialogue:
+                for link in utterance.get("movie_link", ()):
+                    annotations[link].update(utterance.get("movie", ()))
+                    if split.startswith("train") and link in entity_ids:
+                        training[entity_ids[link]] += 1
+    for uri in entity_ids:
+        name = script.resource_name(uri)
+        if name is not None and script.parse_dbpedia_film(name)[2] is not None:
+            annotations.setdefault(uri, set())
+    movies: dict[int, Any] = {}
+    for link, annotated in annotations.items():
+        parsed = inspired_title(link)
+        if parsed is None or link not in entity_ids:
+            continue
+        title, year = parsed
+        if year is None:
+            year = next((y for t, y in map(script.split_movielens_title, annotated) if y and t == title), None)
+        movies[entity_ids[link]] = script.Movie(entity_ids[link], title, year, [], script.movielens_title_keys(title))
+    joined, with_facts, ratings = enrich(script, datasets, movies)
+    out.mkdir(parents=True, exist_ok=True)
+    script.write_gzip(out / f"{ITEMS_FILE}.gz", script.items_text(movies))
+    script.write_gzip(out / f"{INTERACTIONS_FILE}.gz", script.interactions_text(ratings))
+    report: dict[str, object] = {
+        "items": len(movies),
+        "joined_to_movielens": joined,
+        "joined_to_dbpedia_with_facts": with_facts,
+        "ratings": len(ratings),
+        "training_mentions": write_counts(out / MENTIONS_FILE, training),
     }
     (out / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report

@@ -1,4 +1,4 @@
-"""The conversational benchmark: replaying a context, scoring a ranked list, and the ReDial catalogue."""
+"""The conversational benchmark: replaying a context, scoring a ranked list, the data sets' catalogues and turns."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ from pathlib import Path
 import pytest
 
 from assistant.api import Assistant
-from bench.crs import Replayer, Turn, evaluate, read_turns, score
+from assistant.linking import normalise
+from bench.crs import Replayer, evaluate, score, title_index
 from bench.crs_catalogue import (
+    build_inspired_catalogue,
     build_opendialkg_catalogue,
     build_redial_catalogue,
     canonical_genre,
     development_mentions,
 )
+from bench.crs_turns import Turn, read_inspired_turns, read_turns
 from kg.catalogue import load_catalogue
 
 ALIEN = "1214"
@@ -100,3 +103,42 @@ def test_genre_names_of_the_knowledge_graph_are_made_canonical() -> None:
         "Sci-Fi",
         "Children",
     ]
+
+
+def utterance(role: str, text: str, *links: str) -> dict[str, object]:
+    return {"role": role, "text": text, "movie_link": [f"<http://dbpedia.org/resource/{link}>" for link in links]}
+
+
+def test_inspired_dialogues_are_cut_into_turns_with_alternating_speakers(tmp_path: Path) -> None:
+    dialogue = [
+        utterance("RECOMMENDER", "Try Alien", "Alien_(film)"),
+        utterance("SEEKER", "Seen it."),
+        utterance("SEEKER", "I want something funny"),
+        utterance("RECOMMENDER", "Hi!"),
+        utterance("RECOMMENDER", "How about Joker?", "Joker_(2019_film)", "Knives_Out"),
+        utterance("SEEKER", "Loved Joker"),
+        utterance("RECOMMENDER", "No movie here"),
+    ]
+    path = tmp_path / "valid_data_dbpedia.jsonl"
+    path.write_text(json.dumps(dialogue) + "\n")
+    first, second = read_inspired_turns(path)
+    assert first == Turn("valid_data_dbpedia-1", ("",), (), ("Alien",))
+    assert second.context == ("Try Alien", "Seen it. I want something funny")
+    assert second.entities == ("Alien",) and second.rec == ("Joker (2019)", "Knives Out")
+    path.write_text('{"role": "SEEKER"}\n')
+    with pytest.raises(ValueError, match="valid_data_dbpedia.jsonl:1: an INSPIRED dialogue is a JSON list"):
+        list(read_inspired_turns(path))
+
+
+def test_the_inspired_catalogue_holds_its_linked_movies(datasets_dir: Path, tmp_path: Path) -> None:
+    report = build_inspired_catalogue(datasets_dir, tmp_path / "inspired")
+    catalogue = load_catalogue(tmp_path / "inspired")
+    assert report["items"] == len(catalogue.items) > 1385 and report["joined_to_movielens"] > 700
+    titles = {item.display_title: item for item in catalogue.items.values()}
+    assert "Joker (2019)" in titles and "Avengers: Endgame (2019)" in titles
+    assert catalogue.mentions[titles["Joker (2019)"].id] >= 50
+    assert report["training_mentions"] == sum(catalogue.mentions.values())
+    index = title_index(catalogue)
+    turns = list(read_inspired_turns(datasets_dir / "inspired" / "valid_data_dbpedia.jsonl"))
+    targets = [title for turn in turns for title in turn.rec]
+    assert len(turns) == 246 and sum(normalise(title) in index for title in targets) >= len(targets) - 2

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from assistant.api import Assistant
-from bench.crs import Replayer, read_turns
+from bench.crs import Replayer
 from bench.crs_fusion import cross_validate, dialogue_folds, turn_pools
+from bench.crs_turns import read_turns
 from kg.catalogue import Catalogue, Item
 from kg.schema import MOVIE_SCHEMA
 from retrieval.candidates import Candidate, CandidateGenerator
