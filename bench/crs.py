@@ -222,7 +222,8 @@ def plot(dataset: str, metrics: dict[str, Any], path: Path, fusion: dict[str, An
         if column in bars:
             axes.hlines(bars[column], index - 0.45, index + 0.45, colors="black", linestyles="dashed")
     axes.set_xticks(range(len(columns)), columns)
-    axes.set_title(f"Conversational recommendation, {dataset} ({metrics['turns']} turns; dashed: the bar)")
+    legend = "; dashed: the bar" if bars else ""
+    axes.set_title(f"Conversational recommendation, {dataset} ({metrics['turns']} turns{legend})")
     axes.legend()
     save(figure, path)
 
