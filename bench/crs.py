@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import statistics
 import time
 from pathlib import Path
@@ -43,9 +42,9 @@ from bench.crs_fusion import fit_and_save
 from bench.crs_turns import Turn, read_dataset_turns
 from bench.plotting import pyplot, save
 from bench.timing import percentile
+from retrieval.fusion import CUTOFFS, rank_metrics
 from retrieval.ranking import DEFAULT_WEIGHTS
 
-CUTOFFS = (1, 10, 50)
 ANCHORS = {
     "redial": {
         "KBRD": {"recall@1": 0.028, "recall@10": 0.169, "recall@50": 0.366},
@@ -125,15 +124,12 @@ class Replayer:
 
 
 def score(ranked: list[str], target: str) -> dict[str, float]:
-    position = ranked.index(target) + 1 if target in ranked else None
-    scores = {f"recall@{k}": float(position is not None and position <= k) for k in CUTOFFS}
-    scores["ndcg@10"] = 1 / math.log2(position + 1) if position is not None and position <= 10 else 0.0
-    return scores
+    return rank_metrics(ranked.index(target) + 1 if target in ranked else None)
 
 
 def evaluate(replayer: Replayer, turns: list[Turn]) -> dict[str, Any]:
     catalogue = replayer.assistant.catalogue.items
-    totals = {name: 0.0 for name in (*(f"recall@{k}" for k in CUTOFFS), "ndcg@10")}
+    totals = dict.fromkeys(rank_metrics(None), 0.0)
     pairs = suggested = out_of_catalogue = unknown_targets = mentioned_targets = 0
     seconds: list[float] = []
     for turn in tqdm(turns, desc="turns", unit="turn"):

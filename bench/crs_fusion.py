@@ -15,10 +15,9 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 from tqdm.auto import tqdm
 
-from retrieval.fusion import TurnPool, fit_weights, recall_metrics, save_fusion_weights, turn_pool
+from retrieval.fusion import TurnPool, fit_weights, recall_metrics, save_fusion_weights, turn_pool, weight_vector
 
 
 def turn_pools(replayer: Any, turns: Sequence[Any], feature_names: Sequence[str]) -> list[TurnPool]:
@@ -51,7 +50,7 @@ def cross_validate(pools: Sequence[TurnPool], folds: int, start: dict[str, float
         weights = fit_weights(train, names, start)
         fitted.append(weights)
         count = sum(len(pool.targets) for pool in test)
-        metrics = recall_metrics(_vector(weights, names), test)
+        metrics = recall_metrics(weight_vector(weights, names), test)
         for name, value in metrics.items():
             totals[name] = totals.get(name, 0.0) + value * count
         pairs += count
@@ -69,7 +68,7 @@ def fit_and_save(
     """Cross-validated metrics of fitted weights; the weights fitted on every turn are saved for the assistant."""
     pools = turn_pools(replayer, turns, list(start))
     report = {
-        "as_configured": recall_metrics(_vector(start, list(start)), pools),
+        "as_configured": recall_metrics(weight_vector(start, list(start)), pools),
         "cross_validated": cross_validate(pools, folds, start),
     }
     weights = fit_weights(pools, list(start), start)
@@ -77,7 +76,3 @@ def fit_and_save(
     save_fusion_weights(path, weights, {"turns_file": turns_file, "turns": len(turns), "folds": folds})
     report.update(weights=weights, saved_to=str(path))
     return report
-
-
-def _vector(weights: dict[str, float], names: Sequence[str]) -> np.ndarray:
-    return np.array([weights.get(name, 0.0) for name in names])

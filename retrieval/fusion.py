@@ -60,9 +60,21 @@ def turn_pool(
     )
 
 
+def rank_metrics(rank: int | None) -> dict[str, float]:
+    """Recall@1/10/50 and NDCG@10 of one recommended item found at ``rank`` (1-based; None: not in the list)."""
+    scores = {f"recall@{k}": float(rank is not None and rank <= k) for k in CUTOFFS}
+    scores["ndcg@10"] = 1 / math.log2(rank + 1) if rank is not None and rank <= 10 else 0.0
+    return scores
+
+
+def weight_vector(weights: Mapping[str, float], feature_names: Sequence[str]) -> np.ndarray:
+    """The weights in ``feature_names`` order, 0 for a feature they do not name."""
+    return np.array([float(weights.get(name, 0.0)) for name in feature_names])
+
+
 def recall_metrics(weights: np.ndarray, pools: Sequence[TurnPool], depth: int = 50) -> dict[str, float]:
     """Recall@1/10/50 and NDCG@10 over every (turn, target) pair of ``pools`` ranked by ``weights``."""
-    totals = np.zeros(len(CUTOFFS) + 1)
+    totals = dict.fromkeys(rank_metrics(None), 0.0)
     pairs = 0
     for pool in pools:
         scores = pool.features @ weights
@@ -70,11 +82,9 @@ def recall_metrics(weights: np.ndarray, pools: Sequence[TurnPool], depth: int = 
         position = {pool.item_ids[row]: rank for rank, row in enumerate(order, start=1)}
         for target in pool.targets:
             pairs += 1
-            rank = position.get(target)
-            if rank is not None:
-                totals += [*(rank <= k for k in CUTOFFS), 1 / math.log2(rank + 1) if rank <= 10 else 0.0]
-    values = totals / max(pairs, 1)
-    return {**{f"recall@{k}": float(v) for k, v in zip(CUTOFFS, values)}, "ndcg@10": float(values[-1])}
+            for name, value in rank_metrics(position.get(target)).items():
+                totals[name] += value
+    return {name: total / max(pairs, 1) for name, total in totals.items()}
 
 
 def objective(metrics: Mapping[str, float]) -> float:
@@ -86,7 +96,7 @@ def fit_weights(
     pools: Sequence[TurnPool], feature_names: Sequence[str], start: Mapping[str, float], rounds: int = 3
 ) -> dict[str, float]:
     """Coordinate ascent from ``start``: keep any single-weight change that raises the objective."""
-    weights = np.array([float(start.get(name, 0.0)) for name in feature_names])
+    weights = weight_vector(start, feature_names)
     best = objective(recall_metrics(weights, pools))
     for _ in range(rounds):
         improved = False
