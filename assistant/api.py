@@ -255,7 +255,10 @@ class Assistant:
         Returns the top ``n`` (default: the settings' count) and notes about
         degraded sources.  Benchmarks call this to score ranked lists.
         """
-        request = self.retrieval_request(profile, message)
+        return self.recommend_for(self.retrieval_request(profile, message), n)
+
+    def recommend_for(self, request: RetrievalRequest, n: int | None = None) -> tuple[list[Recommendation], list[str]]:
+        """:meth:`recommend` for a request already built, so a caller that also needs it embeds the message once."""
         candidates = self.generator.generate(request)
         ranked = self.ranker.rank(candidates.candidates, request, n or self.settings.n_recommendations)
         notes = list(dict.fromkeys(candidates.notes))

@@ -44,6 +44,7 @@ from bench.plotting import pyplot, save
 from bench.timing import percentile
 from retrieval.fusion import CUTOFFS, rank_metrics
 from retrieval.ranking import DEFAULT_WEIGHTS
+from retrieval.request import RetrievalRequest
 
 ANCHORS = {
     "redial": {
@@ -88,6 +89,7 @@ class Replayer:
         self.assistant = assistant
         self.depth = depth
         self.titles = title_index(assistant.catalogue)
+        self._prepared: dict[Turn, tuple[RetrievalRequest, set[str]]] = {}
 
     def replay(self, turn: Turn) -> tuple[UserProfile, str, set[str]]:
         """The profile the seeker's utterances build, everything the seeker said, and every mentioned item id."""
@@ -111,10 +113,17 @@ class Replayer:
             mentioned.update(named)
         return profile, seeker_text or " ", mentioned
 
+    def prepared(self, turn: Turn) -> tuple[RetrievalRequest, set[str]]:
+        """The turn's retrieval request and mentioned ids, built once: ranking and fitting both replay every turn."""
+        if turn not in self._prepared:
+            profile, seeker_text, mentioned = self.replay(turn)
+            self._prepared[turn] = self.assistant.retrieval_request(profile, seeker_text), mentioned
+        return self._prepared[turn]
+
     def ranked(self, turn: Turn) -> tuple[list[str], set[str]]:
         """The top ``depth`` item ids with every mentioned item removed, and the mentioned ids."""
-        profile, seeker_text, mentioned = self.replay(turn)
-        recommendations, _ = self.assistant.recommend(profile, seeker_text, n=self.depth + len(mentioned))
+        request, mentioned = self.prepared(turn)
+        recommendations, _ = self.assistant.recommend_for(request, n=self.depth + len(mentioned))
         ranked = [rec.item.id for rec in recommendations if rec.item.id not in mentioned]
         return ranked[: self.depth], mentioned
 

@@ -22,11 +22,11 @@ from retrieval.fusion import TurnPool, fit_weights, recall_metrics, save_fusion_
 
 def turn_pools(replayer: Any, turns: Sequence[Any], feature_names: Sequence[str]) -> list[TurnPool]:
     """Every turn's candidates as the ranker sees them, with the mentioned items removed."""
-    assistant = replayer.assistant
+    generator = replayer.assistant.generator
     pools = []
     for turn in tqdm(turns, desc="candidate pools", unit="turn"):
-        profile, text, mentioned = replayer.replay(turn)
-        candidates = assistant.generator.generate(assistant.retrieval_request(profile, text)).candidates
+        request, mentioned = replayer.prepared(turn)
+        candidates = generator.generate(request).candidates
         pools.append(turn_pool(candidates, feature_names, mentioned, replayer.targets(turn), turn.dialog_id))
     return pools
 
