@@ -210,12 +210,11 @@ def build_opendialkg_catalogue(datasets: Path, out: Path) -> dict[str, object]:
     script.write_gzip(out / f"{ITEMS_FILE}.gz", items)
     script.write_gzip(out / f"{INTERACTIONS_FILE}.gz", script.interactions_text([]))
     mentions = training_mentions(datasets / "opendialkg" / "train_data_processed.jsonl", rows)
-    write_counts(out / MENTIONS_FILE, mentions)
     report: dict[str, object] = {
         "items": len(rows),
         "with_facts": sum(len(row) > 3 for row in rows),
         "ratings": 0,
-        "training_mentions": sum(mentions.values()),
+        "training_mentions": write_counts(out / MENTIONS_FILE, mentions),
     }
     (out / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report

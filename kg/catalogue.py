@@ -125,12 +125,17 @@ def _open_text(path: Path) -> io.TextIOBase:
     return open(path, encoding="utf-8", newline="")
 
 
+def find_optional_file(directory: Path, name: str) -> Path | None:
+    """``name`` or ``name.gz`` inside ``directory``, or None when neither exists."""
+    return next((path for path in (directory / name, directory / f"{name}.gz") if path.is_file()), None)
+
+
 def find_file(directory: Path, name: str) -> Path:
     """Return ``name`` or ``name.gz`` inside ``directory``."""
-    for candidate in (directory / name, directory / f"{name}.gz"):
-        if candidate.is_file():
-            return candidate
-    raise CatalogueError(directory / name, None, f"missing catalogue file {name} (or {name}.gz)")
+    path = find_optional_file(directory, name)
+    if path is None:
+        raise CatalogueError(directory / name, None, f"missing catalogue file {name} (or {name}.gz)")
+    return path
 
 
 def _parse_item(raw: object, path: Path, line: int, schema: CatalogueSchema) -> Item:
@@ -235,7 +240,6 @@ def load_catalogue(directory: Path, schema: CatalogueSchema = MOVIE_SCHEMA) -> C
         raise CatalogueError(items_path, None, "the catalogue has no items")
     interactions_path = find_file(directory, INTERACTIONS_FILE)
     interactions = tuple(iter_interactions(interactions_path, set(items)))
-    mentions: dict[str, int] = {}
-    if any((directory / name).is_file() for name in (MENTIONS_FILE, f"{MENTIONS_FILE}.gz")):
-        mentions = dict(iter_mentions(find_file(directory, MENTIONS_FILE), set(items)))
+    mentions_path = find_optional_file(directory, MENTIONS_FILE)
+    mentions = dict(iter_mentions(mentions_path, set(items))) if mentions_path is not None else {}
     return Catalogue(directory=directory, items=items, interactions=interactions, schema=schema, mentions=mentions)
