@@ -27,6 +27,7 @@ import re
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -101,17 +102,81 @@ def join_movielens(redial: dict[int, Any], movielens: dict[int, Any]) -> dict[in
     return {redial_id: ml_id for redial_id, ml_id in pairs.items() if claimed[ml_id] == 1}
 
 
-def enrich(script: ModuleType, datasets: Path, movies: dict[int, Any]) -> tuple[int, int, list[tuple[int, int, float, int]]]:
-    """Give ``movies`` MovieLens genres and tags and DBpedia facts, in place, as the demo catalogue joins them.
+def main_title_key(script: ModuleType, title: str) -> str | None:
+    """The key of a title's part before its subtitle ("Borat: Cultural Learnings of ..." -> "borat"), if it has one."""
+    main, colon, _ = title.partition(":")
+    return script.normalise_title(script.front_article(main)) if colon and main.strip() else None
 
-    Returns how many were joined to MovieLens, how many got DBpedia facts,
-    and the MovieLens ratings of the joined ones under the movies' own ids.
+
+def close_years(wanted: int | None, year: int | None) -> bool:
+    """A year the same film may carry in two sources: within one year (release dates differ by country), or unknown."""
+    return wanted is None or (year is not None and abs(wanted - year) <= 1)
+
+
+def genre_matches(script: ModuleType, redial: dict[int, Any], movielens: dict[int, Any], joined: set[int]) -> dict[int, int]:
+    """ReDial id -> MovieLens id for movies the strict join left out, matched less strictly, for genres and tags only.
+
+    ReDial names many films without a year ("Thor"), a year off by one
+    ("Black Panther (2018)", MovieLens 2017) or without their subtitle
+    ("Borat (2006)", "Jumanji (2017)").  A film with no genres cannot meet a
+    genre the user asks for, so it could never be suggested to someone who
+    asked for one.  Here a title key (or, failing that, the main title before
+    a subtitle) with a year within one, or any year when ReDial gives none,
+    must name exactly one MovieLens movie.  These matches carry no ratings:
+    the collaborative signal keeps to the strict, one-to-one join.
     """
+    by_key: dict[str, set[int]] = defaultdict(set)
+    by_main_title: dict[str, set[int]] = defaultdict(set)
+    for movie in movielens.values():
+        for key in movie.keys:
+            by_key[key].add(movie.movie_id)
+        main_key = main_title_key(script, movie.title)
+        if main_key:
+            by_main_title[main_key].add(movie.movie_id)
+    matches: dict[int, int] = {}
+    for redial_id, movie in redial.items():
+        if redial_id in joined:
+            continue
+        for index in (by_key, by_main_title):
+            found = {
+                ml_id
+                for key in movie.keys
+                for ml_id in index.get(key, ())
+                if close_years(movie.year, movielens[ml_id].year)
+            }
+            if found:
+                if len(found) == 1:
+                    matches[redial_id] = found.pop()
+                break
+    return matches
+
+
+@dataclass(frozen=True)
+class Enrichment:
+    """What :func:`enrich` joined: counts for the build report, and the ratings of the strictly joined movies."""
+
+    joined: int
+    joined_for_genres_only: int
+    with_facts: int
+    ratings: list[tuple[int, int, float, int]]
+
+    def report(self) -> dict[str, object]:
+        return {
+            "joined_to_movielens": self.joined,
+            "joined_to_movielens_for_genres_only": self.joined_for_genres_only,
+            "joined_to_dbpedia_with_facts": self.with_facts,
+            "ratings": len(self.ratings),
+        }
+
+
+def enrich(script: ModuleType, datasets: Path, movies: dict[int, Any]) -> Enrichment:
+    """Give ``movies`` MovieLens genres and tags and DBpedia facts, in place, as the demo catalogue joins them."""
     movielens_dir = datasets / "movielens-latest-small"
     movielens = script.read_movies(movielens_dir)
     tags = script.read_tags(movielens_dir, movielens)
     to_movielens = join_movielens(movies, movielens)
-    for movie_id, ml_id in to_movielens.items():
+    for_genres = {**to_movielens, **genre_matches(script, movies, movielens, set(to_movielens))}
+    for movie_id, ml_id in for_genres.items():
         movies[movie_id].genres = list(movielens[ml_id].genres)
         movies[movie_id].tags = tags.get(ml_id, [])
     dbpedia = script.Dbpedia.read(datasets / "redial" / "dbpedia")
@@ -125,23 +190,21 @@ def enrich(script: ModuleType, datasets: Path, movies: dict[int, Any]) -> tuple[
         (user, from_movielens[ml_id], rating, timestamp)
         for user, ml_id, rating, timestamp in script.read_ratings(movielens_dir, from_movielens)
     ]
-    return len(to_movielens), with_facts, ratings
+    return Enrichment(len(to_movielens), len(for_genres) - len(to_movielens), with_facts, ratings)
 
 
 def build_redial_catalogue(datasets: Path, out: Path) -> dict[str, object]:
     """Write the catalogue into ``out`` and return its build report (also written there)."""
     script = build_script()
     redial, mentions = read_redial_movies(datasets / "redial" / "movies_with_mentions.csv", script)
-    joined, with_facts, ratings = enrich(script, datasets, redial)
+    enrichment = enrich(script, datasets, redial)
     out.mkdir(parents=True, exist_ok=True)
     script.write_gzip(out / f"{ITEMS_FILE}.gz", script.items_text(redial))
-    script.write_gzip(out / f"{INTERACTIONS_FILE}.gz", script.interactions_text(ratings))
+    script.write_gzip(out / f"{INTERACTIONS_FILE}.gz", script.interactions_text(enrichment.ratings))
     development = development_mentions(datasets / "redial" / "valid_dialogues.jsonl")
     report: dict[str, object] = {
         "items": len(redial),
-        "joined_to_movielens": joined,
-        "joined_to_dbpedia_with_facts": with_facts,
-        "ratings": len(ratings),
+        **enrichment.report(),
         "mentions": sum(mentions.values()),
         "mentions_kept": write_mentions(out / MENTIONS_FILE, mentions, development),
     }
@@ -287,15 +350,13 @@ def build_inspired_catalogue(datasets: Path, out: Path) -> dict[str, object]:
         if year is None:
             year = next((y for t, y in map(script.split_movielens_title, annotated) if y and t == title), None)
         movies[entity_ids[link]] = script.Movie(entity_ids[link], title, year, [], script.movielens_title_keys(title))
-    joined, with_facts, ratings = enrich(script, datasets, movies)
+    enrichment = enrich(script, datasets, movies)
     out.mkdir(parents=True, exist_ok=True)
     script.write_gzip(out / f"{ITEMS_FILE}.gz", script.items_text(movies))
-    script.write_gzip(out / f"{INTERACTIONS_FILE}.gz", script.interactions_text(ratings))
+    script.write_gzip(out / f"{INTERACTIONS_FILE}.gz", script.interactions_text(enrichment.ratings))
     report: dict[str, object] = {
         "items": len(movies),
-        "joined_to_movielens": joined,
-        "joined_to_dbpedia_with_facts": with_facts,
-        "ratings": len(ratings),
+        **enrichment.report(),
         "training_mentions": write_counts(out / MENTIONS_FILE, training),
     }
     (out / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

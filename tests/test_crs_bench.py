@@ -14,8 +14,10 @@ from bench.crs_catalogue import (
     build_inspired_catalogue,
     build_opendialkg_catalogue,
     build_redial_catalogue,
+    build_script,
     canonical_genre,
     development_mentions,
+    genre_matches,
 )
 from bench.crs_turns import Turn, read_inspired_turns, read_turns
 from kg.catalogue import load_catalogue
@@ -85,6 +87,41 @@ def test_the_redial_catalogue_is_its_movie_universe(datasets_dir: Path, tmp_path
     assert report["mentions_kept"] == sum(catalogue.mentions.values())
     assert report["mentions"] - development.total() <= report["mentions_kept"] < report["mentions"]
     assert catalogue.mentions[shining.id] > 10 and development[int(shining.id)] > 0
+    assert report["joined_to_movielens_for_genres_only"] > 300
+    black_panther = next(item for item in catalogue.items.values() if item.display_title == "Black Panther (2018)")
+    assert "Action" in black_panther.values("genres")
+
+
+def test_movies_the_strict_join_misses_get_genres_from_one_close_movielens_title() -> None:
+    script = build_script()
+
+    def movie(movie_id: int, title: str, year: int | None) -> object:
+        return script.Movie(movie_id, title, year, [], script.movielens_title_keys(title))
+
+    movielens = {
+        m.movie_id: m
+        for m in (
+            movie(1, "Black Panther", 2017),
+            movie(2, "Jumanji", 1995),
+            movie(3, "Jumanji: Welcome to the Jungle", 2017),
+            movie(4, "Thor", 2011),
+            movie(5, "Titanic", 1953),
+            movie(6, "Titanic", 1997),
+            movie(7, "Notebook, The", 2004),
+        )
+    }
+    redial = {
+        m.movie_id: m
+        for m in (
+            movie(10, "Black Panther", 2018),
+            movie(11, "Jumanji", 2017),
+            movie(12, "Thor", None),
+            movie(13, "Titanic", None),
+            movie(14, "The Notebook", 2013),
+            movie(15, "Jumanji", 1995),
+        )
+    }
+    assert genre_matches(script, redial, movielens, joined={15}) == {10: 1, 11: 3, 12: 4}
 
 
 def test_the_opendialkg_catalogue_is_its_knowledge_graphs_items(datasets_dir: Path, tmp_path: Path) -> None:
