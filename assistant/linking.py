@@ -22,6 +22,9 @@ from kg.catalogue import Catalogue, Item, natural_title
 
 MAX_TITLE_TOKENS = 12
 FUZZY_MIN_SCORE = 90.0
+PERSON_FUZZY_MIN_SCORE = 90.0
+PERSON_FUZZY_MARGIN = 3.0
+"""A misspelt name links only when one person scores this much better than any other."""
 
 COMMON_WORDS = frozenset(
     """a an the and or but of in on at to for with by from is it its i me my you your we our they them he she her
@@ -155,6 +158,7 @@ class EntityLinker:
             for synonym, genre in GENRE_SYNONYMS.items():
                 self._attributes[synonym] = ("genres", genre)
         self._title_keys = list(self._titles)
+        self._person_keys = [key for key, (field_name, _) in self._attributes.items() if field_name in self.person_fields]
 
     def link(self, message: str) -> tuple[list[Mention], list[str]]:
         """Return grounded mentions (longest first wins) and unlinked quoted names."""
@@ -173,6 +177,7 @@ class EntityLinker:
                 if mention is not None:
                     mentions.append(mention)
                     taken[start : start + length] = [True] * length
+        mentions.extend(self._misspelt_people(message, tokens, taken))
         unlinked: list[str] = []
         for start, end, text in quoted:
             if any(m.start >= start and m.end <= end + 1 for m in mentions):
@@ -196,6 +201,40 @@ class EntityLinker:
             field_name, value = self._attributes[key]
             return Mention(surface=surface.strip("\"'“”‘’,.!?"), start=start, end=end, field=field_name, value=value)
         return None
+
+    def _misspelt_people(self, message: str, tokens: list[_Token], taken: list[bool]) -> list[Mention]:
+        """Full names spelt a little wrong ("Nicholas Cage", "Leonardo Di Caprio"), linked to one person.
+
+        People type names as they hear them, and a name that links to nothing
+        loses the most telling preference of the turn.  Only spans of two or
+        three words that are not common words, that nothing else claimed and
+        whose first and last words are not initials are tried, and only a clear
+        winner links.
+        """
+        found: list[Mention] = []
+        for length in (3, 2):
+            for start in range(0, len(tokens) - length + 1):
+                span = tokens[start : start + length]
+                if (
+                    any(taken[start : start + length])
+                    or any(t.text in COMMON_WORDS or not t.text.isalpha() for t in span)
+                    or min(len(span[0].text), len(span[-1].text)) < 2
+                ):
+                    continue
+                best = process.extract(
+                    " ".join(t.text for t in span),
+                    self._person_keys,
+                    scorer=fuzz.ratio,
+                    score_cutoff=PERSON_FUZZY_MIN_SCORE,
+                    limit=2,
+                )
+                if not best or (len(best) == 2 and best[0][1] - best[1][1] < PERSON_FUZZY_MARGIN):
+                    continue
+                field_name, value = self._attributes[best[0][0]]
+                surface = message[span[0].start : span[-1].end].strip("\"'“”‘’,.!?")
+                found.append(Mention(surface=surface, start=span[0].start, end=span[-1].end, field=field_name, value=value))
+                taken[start : start + length] = [True] * length
+        return found
 
     @staticmethod
     def _plausible_title(key: str, surface: str) -> bool:

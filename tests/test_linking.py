@@ -1,0 +1,55 @@
+"""Entity linking of people whose names are spelt a little wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.linking import EntityLinker
+from kg.catalogue import Catalogue, Item
+from kg.schema import MOVIE_SCHEMA
+
+
+@pytest.fixture(scope="module")
+def linker(demo_catalogue: Catalogue) -> EntityLinker:
+    return EntityLinker(demo_catalogue, lambda item_id: 0.0)
+
+
+def people(linker: EntityLinker, message: str) -> list[tuple[str, str | None, str | None]]:
+    return [(mention.surface, mention.field, mention.value) for mention in linker.link(message)[0] if not mention.is_item]
+
+
+@pytest.mark.parametrize(
+    ("message", "surface", "person"),
+    [
+        ("I love Nicholas Cage movies", "Nicholas Cage", "Nicolas Cage"),
+        ("anything with leonardo di caprio please", "leonardo di caprio", "Leonardo DiCaprio"),
+        ("something starring Jonny Depp?", "Jonny Depp", "Johnny Depp"),
+    ],
+)
+def test_a_misspelt_full_name_links_to_the_person(linker: EntityLinker, message: str, surface: str, person: str) -> None:
+    assert people(linker, message) == [(surface, "cast", person)]
+
+
+def test_exact_names_keep_their_exact_link(linker: EntityLinker) -> None:
+    assert people(linker, "Meg Ryan and Nicolas Cage") == [("Meg Ryan", "cast", "Meg Ryan"), ("Nicolas Cage", "cast", "Nicolas Cage")]
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["with sam L jackson, a great actor", "I watched it with my best friend", "Robert Downy", "Nicholas Kage Smith 123"],
+)
+def test_words_far_from_any_name_or_behind_an_initial_link_no_person(linker: EntityLinker, message: str) -> None:
+    assert [person for _, field_name, person in people(linker, message) if field_name in {"cast", "directors"}] == []
+
+
+def test_a_misspelling_as_close_to_two_people_links_neither() -> None:
+    items = {
+        "1": Item("1", "First", 2000, {"cast": ("Anna Berg",)}),
+        "2": Item("2", "Second", 2001, {"cast": ("Anne Berg",)}),
+        "3": Item("3", "Third", 2002, {"cast": ("Oskar Lindqvist",)}),
+    }
+    linker = EntityLinker(Catalogue(Path("."), items, (), MOVIE_SCHEMA), lambda item_id: 0.0)
+    assert people(linker, "something with Anni Berg") == []
+    assert people(linker, "something with Oscar Lindqvist") == [("Oscar Lindqvist", "cast", "Oskar Lindqvist")]
