@@ -21,6 +21,10 @@ A catalogue is a directory with two files (plain or gzip-compressed):
   talk about but few have rated; ``item_id`` must name an item, counts are
   non-negative integers.
 
+When the schema has a ``series`` field, items whose titles share a main title
+("Toy Story", "Toy Story 2") are given it on loading (:mod:`kg.series`), unless
+the file lists their series itself.
+
 Reading is all-or-nothing: the first malformed row raises
 :class:`CatalogueError` naming the file, the line and the reason, so that an
 ingest can stop before it touches any index.
@@ -37,6 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.schema import MOVIE_SCHEMA, CatalogueSchema
+from kg.series import SERIES_FIELD, with_title_series
+from kg.titles import natural_title
 
 ITEMS_FILE = "items.jsonl"
 INTERACTIONS_FILE = "interactions.csv"
@@ -98,25 +104,6 @@ class Catalogue:
 
     def get(self, item_id: str) -> Item | None:
         return self.items.get(item_id)
-
-
-_TRAILING_ARTICLES = (", The", ", A", ", An", ", Les", ", La", ", Le", ", L'", ", Il", ", El", ", Die", ", Das", ", Der")
-
-
-def natural_title(title: str) -> str:
-    """Move a trailing article to the front ('Matrix, The' -> 'The Matrix').
-
-    MovieLens files articles at the end; people and DBpedia do not.  Handles
-    an article followed by a parenthesised alternative title too.
-    """
-    main, paren, rest = title.partition(" (")
-    for article in _TRAILING_ARTICLES:
-        if main.endswith(article):
-            word = article[2:]
-            joiner = "" if word.endswith("'") else " "
-            main = f"{word}{joiner}{main[: -len(article)]}"
-            break
-    return f"{main}{paren}{rest}" if paren else main
 
 
 def _open_text(path: Path) -> io.TextIOBase:
@@ -238,6 +225,8 @@ def load_catalogue(directory: Path, schema: CatalogueSchema = MOVIE_SCHEMA) -> C
         items[item.id] = item
     if not items:
         raise CatalogueError(items_path, None, "the catalogue has no items")
+    if SERIES_FIELD in schema.field_names:
+        items = with_title_series(items)
     interactions_path = find_file(directory, INTERACTIONS_FILE)
     interactions = tuple(iter_interactions(interactions_path, set(items)))
     mentions_path = find_optional_file(directory, MENTIONS_FILE)

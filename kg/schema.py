@@ -123,5 +123,9 @@ MOVIE_SCHEMA = CatalogueSchema(
             "languages", "Language", "IN_LANGUAGE", "language", 0.3, "is in", in_item_text=False, max_degree=300
         ),
         AttributeRelation("tags", "Tag", "TAGGED", "tagged", 1.0, "is also tagged", linkable=False, max_degree=400),
+        AttributeRelation(
+            "series", "Series", "IN_SERIES", "carries the title", 3.0, "carries the title", in_item_text=False,
+            linkable=False, max_degree=40,
+        ),
     ),
 )
