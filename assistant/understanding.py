@@ -27,6 +27,7 @@ NEGATIVE_CUES = (
     "not", "no", "don t", "dont", "didn t", "didnt", "doesn t", "isn t", "wasn t", "never", "hate", "hated",
     "dislike", "disliked", "can t stand", "cannot stand", "without", "except", "avoid", "nothing", "none",
     "boring", "awful", "terrible", "worst", "overrated", "skip", "rather not", "not into", "no more",
+    "anything but", "everything but", "anything other than",
 )
 TOLERANT_CUES = (
     "don t mind", "do not mind", "dont mind", "is fine", "are fine", "is ok", "is okay", "are ok", "are okay",
@@ -53,9 +54,18 @@ GENRES_LIFTED = re.compile(
     r"|\bgenres? (?:doesn t|does not|don t|do not) matter\b"
 )
 KIDS = ("genres", "Children")
+REACTION = re.compile(
+    r"^(?:\d{4} )?(?:(?:oh|yes|yeah|ya|haha|lol|wow|ok|okay) )*"
+    r"(?:(?:that|it|this|which|they|those) (?:s|was|is|were|are|sounds|looks|seems)|sounds|looks|seems)"
+    r"(?: (?:so|really|very|pretty|super|quite|too|kind of|kinda|not|never))*$"
+)
+"""Words opening a clause or following a title that say a genre of a film: a taste, not a request.
+
+"That was so funny", "Bridesmaids (2011) that was funny", "sounds scary".
+"""
 
 CLAUSE_SPLIT = re.compile(
-    r"[.;!?\n]+|,\s*(?:but|and|though|although)\b|\bbut\b|\bhowever\b|\bwhereas\b"
+    r"[.;!?\n]+|,\s*(?:but|and|though|although)\b|,\s*(?=(?:maybe|perhaps|preferably|ideally)\b)|\bbut\b(?=\s+(?:i|we|you|it|they|he|she)\b)|(?<!anything )(?<!everything )\bbut\b|\bhowever\b|\bwhereas\b"
     # a reply word before a new statement: "No I was looking for ...", "Yes I loved it"
     r"|(?<![\w'])(?:no|nope|yes|yeah|yep)\b[,!]?(?=\s+(?:i|we|it|that|they|thanks?)\b)"
     # an unpunctuated new question: "I don't like action movies Do you know of another comedy?"
@@ -101,7 +111,7 @@ class TurnInterpreter:
                 if polarity is not None:
                     items[polarity].append(mention.item_id)
                 continue
-            attributes[self._attribute_polarity(message, mention)].append((mention.field, mention.value))
+            attributes[self._attribute_polarity(message, mention, mentions)].append((mention.field, mention.value))
         taken = [(mention.start, mention.end) for mention in mentions]
         for reference in find_references(message, last_suggestions):
             if any(start < reference.end and reference.start < end for start, end in taken):
@@ -156,19 +166,29 @@ class TurnInterpreter:
             return "seen"
         return "liked"
 
-    def _attribute_polarity(self, message: str, mention: Mention) -> str:
-        """liked, disliked, include, exclude, or lifted ('horror is fine now')."""
+    def _attribute_polarity(self, message: str, mention: Mention, mentions: Sequence[Mention]) -> str:
+        """liked, disliked, include, exclude, or lifted ('horror is fine now').
+
+        A genre asked for is a constraint (include, exclude); a genre said of a
+        film ("that was so funny") or liked in general is a preference.
+        """
         clause_start, clause = self._clause_of(message, mention.start)
         offset = mention.start - clause_start
         if _has_cue(normalise(clause), TOLERANT_CUES):
             return "lifted"
         negative = _cue_before(clause, offset, NEGATIVE_CUES)
-        if mention.field == "genres":
+        if mention.field == "genres" and not self._said_of_a_film(message, mention, mentions, clause_start):
             if negative:
                 return "exclude"
             liked = _cue_before(clause, offset, POSITIVE_CUES) and not _cue_before(clause, offset, REQUEST_CUES)
             return "liked" if liked else "include"
         return "disliked" if negative else "liked"
+
+    @staticmethod
+    def _said_of_a_film(message: str, mention: Mention, mentions: Sequence[Mention], clause_start: int) -> bool:
+        """Whether the words before a genre, from the clause's start or the last title before it, describe a film."""
+        start = max([clause_start, *(m.end for m in mentions if m.is_item and clause_start <= m.end <= mention.start)])
+        return REACTION.match(normalise(message[start : mention.start])) is not None
 
     def _years(self, message: str, mentions: list[Mention]) -> tuple[int | None, int | None]:
         """Year bounds read with titles blanked out, so 'Blade Runner 2049' is not a year."""

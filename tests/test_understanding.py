@@ -143,3 +143,45 @@ def test_that_one_means_the_title_just_named_over_the_last_suggestion(
 def test_never_heard_of_it_is_no_opinion(interpreter: TurnInterpreter) -> None:
     delta = interpreter.interpret("hmm never heard of that one", last_suggestions=["1214"]).delta
     assert (delta.liked_items, delta.disliked_items, delta.seen_items) == ((), (), ())
+
+
+@pytest.mark.parametrize(
+    ("text", "liked", "included"),
+    [
+        ("That was so funny", (("genres", "Comedy"),), ()),
+        ("Oh ya that was funny! I also liked it", (("genres", "Comedy"),), ()),
+        ("It sounds scary, I will look for it", (("genres", "Horror"),), ()),
+        ("I want a funny movie", (), (("genres", "Comedy"),)),
+        ("I'd like something that is funny", (), (("genres", "Comedy"),)),
+    ],
+)
+def test_a_genre_said_of_a_film_is_a_taste_and_a_genre_asked_for_is_a_constraint(
+    interpreter: TurnInterpreter, text: str, liked: tuple, included: tuple
+) -> None:
+    delta = interpreter.interpret(text).delta
+    assert (delta.liked_attributes, delta.include) == (liked, included)
+
+
+def test_a_genre_said_not_to_be_in_a_film_is_a_dislike_not_an_exclusion(interpreter: TurnInterpreter) -> None:
+    delta = interpreter.interpret("that was not funny").delta
+    assert (delta.disliked_attributes, delta.exclude) == ((("genres", "Comedy"),), ())
+
+
+@pytest.mark.parametrize(
+    ("text", "excluded", "included"),
+    [
+        ("anything but fantasy movies", (("genres", "Fantasy"),), ()),
+        ("Everything but musicals", (("genres", "Musical"),), ()),
+        ("anything but horror please, maybe a comedy", (("genres", "Horror"),), (("genres", "Comedy"),)),
+    ],
+)
+def test_anything_but_excludes_only_what_follows_it(
+    interpreter: TurnInterpreter, text: str, excluded: tuple, included: tuple
+) -> None:
+    delta = interpreter.interpret(text).delta
+    assert (delta.exclude, delta.include) == (excluded, included)
+
+
+def test_open_to_anything_but_then_a_like_is_a_like(interpreter: TurnInterpreter) -> None:
+    delta = interpreter.interpret("I am open to anything but I really like Drama").delta
+    assert (delta.liked_attributes, delta.exclude, delta.include) == ((("genres", "Drama"),), (), ())
