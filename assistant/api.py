@@ -149,9 +149,7 @@ class Assistant:
             return graph
         except GraphUnavailable as exc:
             if settings.profile_store == "graph":
-                raise ProfileStoreUnavailable(
-                    f"profiles are kept on the graph server (profile_store='graph'), which is unavailable: {exc}"
-                ) from exc
+                raise ProfileStoreUnavailable.graph_down(exc) from exc
             LOGGER.warning("knowledge graph unavailable, continuing without it: %s", exc)
             return None
 

@@ -127,8 +127,7 @@ def _session_store(settings: Settings, need_graph: bool = False) -> Iterator[tup
         try:
             graph = GraphStore.from_settings(settings)
         except GraphUnavailable as exc:
-            holds = "profiles are kept on" if settings.profile_store == "graph" else "a session's likes are mirrored into"
-            raise ProfileStoreUnavailable(f"{holds} the graph server, which is unavailable: {exc}") from exc
+            raise ProfileStoreUnavailable.graph_down(exc, holds_profiles=settings.profile_store == "graph") from exc
     try:
         yield open_session_store(settings, graph), graph
     finally:

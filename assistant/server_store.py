@@ -88,6 +88,18 @@ class ProfileStoreUnavailable(RuntimeError):
     or saved must stop the turn, never be silently lost.
     """
 
+    @classmethod
+    def graph_down(cls, cause: Exception | None = None, holds_profiles: bool = True) -> ProfileStoreUnavailable:
+        """The one wording of "the graph server we need is down", with the driver's reason when there is one.
+
+        ``holds_profiles``: the server holds the profiles (``profile_store='graph'``);
+        otherwise it holds only the likes a session mirrored into the graph.
+        """
+        held = "profiles are kept on" if holds_profiles else "a session's likes are mirrored into"
+        store = " (profile_store='graph')" if holds_profiles else ""
+        reason = f": {cause}" if cause is not None else ""
+        return cls(f"{held} the graph server{store}, which is unavailable{reason}")
+
 
 class ServerProfileStore:
     """The :class:`assistant.store.SessionStore` on a graph server, over an open :class:`GraphStore`.

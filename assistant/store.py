@@ -95,7 +95,7 @@ def open_session_store(settings: Settings, graph: GraphStore | None) -> SessionS
     if settings.profile_store == "local":
         return ProfileStore(settings.profile_db)
     if graph is None:
-        raise ProfileStoreUnavailable("profiles are kept on the graph server (profile_store='graph'), which is unavailable")
+        raise ProfileStoreUnavailable.graph_down()
     return ServerProfileStore(graph)
 
 
