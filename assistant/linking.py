@@ -4,7 +4,8 @@ Deterministic and conservative: a span becomes an item only if its normalised
 text is a catalogue title (or, when quoted, a close fuzzy match of one), and a
 short title made of common words ("Up", "Her", "It") counts only when the user
 capitalised or quoted it.  People, genres and other attribute values are
-looked up the same way in the values of the fields the schema marks linkable.  A
+looked up the same way in the values of the fields the schema marks linkable
+(tags are the moods and themes: "atmospheric", "heist", "time travel").  A
 name that matches nothing is reported as unlinked text, never as an invented id.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from kg.catalogue import Catalogue, Item, natural_title
 
 MAX_TITLE_TOKENS = 12
 FUZZY_MIN_SCORE = 90.0
+TAGS_FIELD = "tags"
 PERSON_FUZZY_MIN_SCORE = 90.0
 PERSON_FUZZY_MARGIN = 3.0
 """A misspelt name links only when one person scores this much better than any other."""
@@ -34,6 +36,26 @@ COMMON_WORDS = frozenset(
     nice fun funny big little old young last first next night day time life man men woman women girl boy home
     kids family war what who why how when where which there here then also please thanks thank hi hello""".split()
 )
+
+VERDICT_WORDS = frozenset(
+    """bad good great best poor stupid lack not needed stop awesome dumb smart hilarious ridiculous overrated
+    underrated boring predictable masterpiece brilliant classic remake remade sequel cinematography beautiful
+    clever interesting underestimated netflix imdb dvd seen oscar budget""".split()
+)
+"""A tag with one of these words judges a film or notes a viewing ("bad acting", "not seen", "great soundtrack")."""
+VAGUE_TAGS = frozenset(
+    (
+        "ending", "dialogue", "hope", "moving", "memory", "future", "long", "slow", "long shots", "quick cuts",
+        "class", "tv", "writing", "union", "radio", "theater", "weird", "death",
+    )
+)
+"""Tags whose words people mostly use in another sense ("I hope", "I'm moving", "on TV")."""
+
+
+def is_mood_or_theme(tag: str) -> bool:
+    """Whether a catalogue tag says what a film is like or about, and so may be linked in a message."""
+    return tag not in VAGUE_TAGS and not VERDICT_WORDS.intersection(tag.split())
+
 
 GENRE_SYNONYMS = {
     "sci fi": "Sci-Fi",
@@ -127,7 +149,7 @@ class _Token:
 
 def _tokens(message: str) -> list[_Token]:
     tokens: list[_Token] = []
-    for match in re.finditer(r"[^\s]+", message):
+    for match in re.finditer(r"[^\s.…](?:[^\s.…]|\.(?![.…]))*\.?", message):  # an ellipsis separates words: "disagree...Aliens"
         word = normalise(match.group())
         if word:
             for part in word.split():
@@ -148,12 +170,19 @@ class EntityLinker:
         self._attributes: dict[str, tuple[str, str]] = {}
         self.person_fields = catalogue.schema.person_fields
         for field_name in catalogue.schema.linkable_fields:
+            carriers: Counter[str] = Counter()
+            spelling: dict[str, str] = {}
             for item in catalogue.items.values():
                 for value in item.values(field_name):
                     key = normalise(value)
-                    if field_name in self.person_fields and len(key.split()) < 2:
-                        continue
-                    self._attributes.setdefault(key, (field_name, value))
+                    carriers[key] += 1
+                    spelling.setdefault(key, value)
+            least = catalogue.schema.relation_for(field_name).link_min_items
+            for key, count in carriers.items():
+                if field_name in self.person_fields and len(key.split()) < 2:
+                    continue
+                if count >= least and (field_name != TAGS_FIELD or is_mood_or_theme(key)):
+                    self._attributes.setdefault(key, (field_name, spelling[key]))
         if "genres" in catalogue.schema.field_names:
             for synonym, genre in GENRE_SYNONYMS.items():
                 self._attributes[synonym] = ("genres", genre)

@@ -54,6 +54,8 @@ GENRES_LIFTED = re.compile(
     r"|\bgenres? (?:doesn t|does not|don t|do not) matter\b"
 )
 KIDS = ("genres", "Children")
+EXCESS = re.compile(r"\b(?:too|overly|a (?:little|bit)(?: too)?|kind of|kinda)$")
+"""Said just before a mood, it means more of it than wanted: "too sad for me", "a bit creepy for a five-year-old"."""
 REACTION = re.compile(
     r"^(?:\d{4} )?(?:(?:oh|yes|yeah|ya|haha|lol|wow|ok|okay) )*"
     r"(?:(?:that|it|this|which|they|those) (?:s|was|is|were|are|sounds|looks|seems)|sounds|looks|seems)"
@@ -170,13 +172,16 @@ class TurnInterpreter:
         """liked, disliked, include, exclude, or lifted ('horror is fine now').
 
         A genre asked for is a constraint (include, exclude); a genre said of a
-        film ("that was so funny") or liked in general is a preference.
+        film ("that was so funny") or liked in general is a preference, and
+        "too scary" or "a bit creepy" is a dislike of it.
         """
         clause_start, clause = self._clause_of(message, mention.start)
         offset = mention.start - clause_start
         if _has_cue(normalise(clause), TOLERANT_CUES):
             return "lifted"
         negative = _cue_before(clause, offset, NEGATIVE_CUES)
+        if not negative and EXCESS.search(normalise(clause[:offset])):
+            return "disliked"
         if mention.field == "genres" and not self._said_of_a_film(message, mention, mentions, clause_start):
             if negative:
                 return "exclude"

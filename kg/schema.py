@@ -36,7 +36,10 @@ class AttributeRelation:
     about the item ("was directed by"); ``weight``: how much sharing such a value says
     about two items being alike (a shared director says more than a shared
     country); ``max_degree``: values linked to more items than this are too
-    common to make a useful path (the "Drama" genre, the "USA" country).
+    common to make a useful path (the "Drama" genre, the "USA" country);
+    ``linkable``: the entity linker looks for the values in messages, but only
+    for values at least ``link_min_items`` items carry (a tag one viewer typed
+    for one film is their jargon, not a word people ask with).
     """
 
     field: str
@@ -48,6 +51,7 @@ class AttributeRelation:
     value_is_subject: bool = False
     in_item_text: bool = True
     linkable: bool = True
+    link_min_items: int = 1
     max_degree: int | None = None
 
     def __post_init__(self) -> None:
@@ -122,7 +126,7 @@ MOVIE_SCHEMA = CatalogueSchema(
         AttributeRelation(
             "languages", "Language", "IN_LANGUAGE", "language", 0.3, "is in", in_item_text=False, max_degree=300
         ),
-        AttributeRelation("tags", "Tag", "TAGGED", "tagged", 1.0, "is also tagged", linkable=False, max_degree=400),
+        AttributeRelation("tags", "Tag", "TAGGED", "tagged", 1.0, "is also tagged", link_min_items=2, max_degree=400),
         AttributeRelation(
             "series", "Series", "IN_SERIES", "carries the title", 3.0, "carries the title", in_item_text=False,
             linkable=False, max_degree=40,

@@ -1,4 +1,4 @@
-"""Entity linking of people whose names are spelt a little wrong."""
+"""Entity linking of people whose names are spelt a little wrong, and of moods and themes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant.api import Assistant
 from assistant.linking import EntityLinker
+from assistant.profile import UserProfile
 from kg.catalogue import Catalogue, Item
 from kg.schema import MOVIE_SCHEMA
 
@@ -53,3 +55,41 @@ def test_a_misspelling_as_close_to_two_people_links_neither() -> None:
     linker = EntityLinker(Catalogue(Path("."), items, (), MOVIE_SCHEMA), lambda item_id: 0.0)
     assert people(linker, "something with Anni Berg") == []
     assert people(linker, "something with Oscar Lindqvist") == [("Oscar Lindqvist", "cast", "Oskar Lindqvist")]
+
+
+def tags(linker: EntityLinker, message: str) -> list[str | None]:
+    return [mention.value for mention in linker.link(message)[0] if mention.field == "tags"]
+
+
+@pytest.mark.parametrize(
+    ("message", "wanted"),
+    [
+        ("anything with zombies", ["zombies"]),
+        ("I'm in the mood for a heist movie", ["heist"]),
+        ("something atmospheric, maybe with time travel", ["atmospheric", "time travel"]),
+    ],
+)
+def test_moods_and_themes_link_to_the_catalogues_tags(linker: EntityLinker, message: str, wanted: list[str]) -> None:
+    assert tags(linker, message) == wanted
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "That one is in Netflix queue, not seen it yet, bad acting though",
+        "I hope you had a good week, I'm moving soon",
+        "it had a sword fight and a hula hoop",
+    ],
+)
+def test_verdicts_vague_words_and_one_viewers_tags_are_not_moods(linker: EntityLinker, message: str) -> None:
+    assert tags(linker, message) == []
+
+
+def test_a_theme_the_user_asks_for_is_a_liked_attribute_and_one_they_refuse_bans_it(fast_assistant: Assistant) -> None:
+    understanding = fast_assistant.interpreter.interpret("a heist movie please, but no zombies")
+    assert understanding.delta.liked_attributes == (("tags", "heist"),)
+    assert understanding.delta.disliked_attributes == (("tags", "zombies"),)
+    profile = UserProfile().apply(understanding.delta)
+    recommendations, _ = fast_assistant.recommend(profile, "a heist movie please, but no zombies")
+    assert any(("tags", "heist") in {(m.field, m.value) for m in rec.evidence.attribute_matches} for rec in recommendations)
+    assert not any("zombies" in fast_assistant.catalogue.items[rec.item.id].values("tags") for rec in recommendations)
