@@ -13,9 +13,10 @@ items, and the genres or titles a user asks for (IQU) or names when asked
 counted as a like, so a PRO that the user words negatively ("I do not really
 like the Halloween movies") counts against us when we read it as a dislike.
 An ACC or REJ without a title refers to the agent's last suggestion.  Titles
-are compared by normalised name, attributes by the linker's canonical value;
-free-text KEYWORDS, PLOT and RATING slots have no catalogue field and are
-counted apart.
+are compared by normalised name, attributes by the linker's canonical value.
+A KEYWORDS value that is wholly a catalogue tag ("zombies", "time travel") is
+a mood or theme attribute like a genre; other KEYWORDS and the free-text
+PLOT and RATING slots have no catalogue field and are counted apart.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ POLARITY_OF_ACT = {
 }
 ATTRIBUTE_SLOTS = {"GENRE", "ACTOR", "DIRECTOR"}
 FREE_TEXT_SLOTS = {"KEYWORDS", "PLOT", "RATING", "OTHER", "YEAR"}
+KEYWORDS_SLOT = "KEYWORDS"
 SAME_TITLE = 88
 
 
@@ -112,6 +114,12 @@ class GoldReader:
         grounded = [m for m in mentions if not m.is_item and (slot != "GENRE" or m.field == "genres")]
         return normalise(grounded[0].value) if grounded else normalise(value)
 
+    def theme(self, value: str) -> str | None:
+        """A KEYWORDS value that is a catalogue tag as a whole ("zombies", "time travel"), canonical; else None."""
+        mentions, _ = self.linker.link(value)
+        tags = [m for m in mentions if m.field == "tags" and normalise(m.surface) == normalise(value)]
+        return normalise(tags[0].value) if tags else None
+
     def read(self, acts: Iterable[dict[str, Any]], latest: list[str]) -> tuple[dict[str, set[str]], Counter[str]]:
         gold: dict[str, set[str]] = defaultdict(set)
         free_text: Counter[str] = Counter()
@@ -125,8 +133,11 @@ class GoldReader:
                 titles = latest[:1]
             gold[f"{polarity} items"].update(title_key(title) for title in titles)
             for slot, value, *_ in slots:
+                theme = self.theme(value) if slot == KEYWORDS_SLOT and polarity != "seen" else None
                 if slot in ATTRIBUTE_SLOTS and polarity != "seen":
                     gold[f"{polarity} attributes"].add(self.attribute(slot, value))
+                elif theme is not None:
+                    gold[f"{polarity} attributes"].add(theme)
                 elif slot in FREE_TEXT_SLOTS:
                     free_text[slot] += 1
         return gold, free_text

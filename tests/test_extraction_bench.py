@@ -51,6 +51,20 @@ def test_a_missed_like_is_a_false_negative(interpreter: TurnInterpreter) -> None
     assert (tallies["liked items"].true_positive, tallies["liked items"].false_negative) == (0, 1)
 
 
+def test_a_keyword_that_is_a_catalogue_tag_is_scored_as_a_theme_and_other_keywords_are_counted_apart(
+    interpreter: TurnInterpreter,
+) -> None:
+    dialogue = {
+        "conversation_id": "t3",
+        "conversation": [
+            turn("USER", "anything with zombies, fun for all ages", ("IQU", [("KEYWORDS", "zombies"), ("KEYWORDS", "fun for all ages")])),
+        ],
+    }
+    tallies, unscored, _ = evaluate([dialogue], interpreter)
+    assert (tallies["liked attributes"].true_positive, tallies["liked attributes"].false_negative) == (1, 0)
+    assert unscored == {"KEYWORDS": 1}
+
+
 def test_titles_compare_without_year_or_article() -> None:
     assert title_key("The Number 23 (2007)") == title_key("the number 23") == "number 23"
 
