@@ -12,14 +12,14 @@ name that matches nothing is reported as unlinked text, never as an invented id.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from kg.catalogue import Catalogue, Item, natural_title
+from kg.catalogue import Catalogue, Item
+from kg.titles import natural_title, normalise
 
 MAX_TITLE_TOKENS = 12
 FUZZY_MIN_SCORE = 90.0
@@ -102,15 +102,6 @@ GENRE_SYNONYMS = {
     "western": "Western",
     "imax": "IMAX",
 }
-
-
-def normalise(text: str) -> str:
-    """Casefold, strip accents and punctuation, '&' -> 'and', collapse spaces."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.casefold().replace("&", " and ")
-    text = re.sub(r"[^\w\s]", " ", text)
-    return " ".join(text.replace("_", " ").split())
 
 
 def title_keys(item: Item) -> set[str]:

@@ -18,12 +18,11 @@ subtitle to it ("Star Wars: Episode IV - A New Hope", "Star Wars: The Last Jedi"
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from kg.titles import natural_title
+from kg.titles import natural_title, normalise
 
 if TYPE_CHECKING:
     from kg.catalogue import Item
@@ -31,12 +30,6 @@ if TYPE_CHECKING:
 SERIES_FIELD = "series"
 _SEQUEL_MARK = re.compile(r"\s+(?:\d{1,2}|[IVX]{1,4}|Part \w+|Chapter \w+)$", re.IGNORECASE)
 _SUBTITLE = re.compile(r"\s*(?::|\s[-\u2013\u2014]\s).*$")
-
-
-def _key(text: str) -> str:
-    """Casefolded letters and digits only, so that punctuation and accents do not split a series."""
-    folded = unicodedata.normalize("NFKD", text).casefold()
-    return " ".join(re.sub(r"[^\w\s]", " ", folded).replace("_", " ").split())
 
 
 def _full_title(title: str) -> str:
@@ -51,7 +44,7 @@ def main_title(title: str) -> str:
 
 
 def _is_series(key: str, members: list[Item]) -> bool:
-    full_keys = {_key(_full_title(member.title)) for member in members}
+    full_keys = {normalise(_full_title(member.title)) for member in members}
     subtitled = sum(_SUBTITLE.search(_full_title(member.title)) is not None for member in members)
     return len(full_keys) >= 2 and (key in full_keys or subtitled >= 2)
 
@@ -64,7 +57,7 @@ def with_title_series(items: dict[str, Item]) -> dict[str, Item]:
     """
     groups: dict[str, list[Item]] = defaultdict(list)
     for item in items.values():
-        key = _key(main_title(item.title))
+        key = normalise(main_title(item.title))
         if key:
             groups[key].append(item)
     named: dict[str, str] = {}

@@ -1,6 +1,9 @@
-"""How titles are written: MovieLens files a leading article at the end ("Matrix, The"), people do not."""
+"""How titles are written and compared: MovieLens files a leading article at the end ("Matrix, The"), people do not."""
 
 from __future__ import annotations
+
+import re
+import unicodedata
 
 _TRAILING_ARTICLES = (", The", ", A", ", An", ", Les", ", La", ", Le", ", L'", ", Il", ", El", ", Die", ", Das", ", Der")
 
@@ -19,3 +22,12 @@ def natural_title(title: str) -> str:
             main = f"{word}{joiner}{main[: -len(article)]}"
             break
     return f"{main}{paren}{rest}" if paren else main
+
+
+def normalise(text: str) -> str:
+    """Casefold, strip accents and punctuation, '&' -> 'and', collapse spaces."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.casefold().replace("&", " and ")
+    text = re.sub(r"[^\w\s]", " ", text)
+    return " ".join(text.replace("_", " ").split())
