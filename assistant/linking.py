@@ -140,7 +140,8 @@ class _Token:
 
 def _tokens(message: str) -> list[_Token]:
     tokens: list[_Token] = []
-    for match in re.finditer(r"[^\s.…](?:[^\s.…]|\.(?![.…]))*\.?", message):  # an ellipsis separates words: "disagree...Aliens"
+    # Words are split at spaces and at an ellipsis ("disagree...Aliens"); a single dot stays ("L.A.", "Mr.").
+    for match in re.finditer(r"[^\s.…](?:[^\s.…]|\.(?![.…]))*\.?", message):
         word = normalise(match.group())
         if word:
             for part in word.split():

@@ -67,7 +67,11 @@ REACTION = re.compile(
 """
 
 CLAUSE_SPLIT = re.compile(
-    r"[.;!?\n]+|,\s*(?:but|and|though|although)\b|,\s*(?=(?:maybe|perhaps|preferably|ideally)\b)|\bbut\b(?=\s+(?:i|we|you|it|they|he|she)\b)|(?<!anything )(?<!everything )\bbut\b|\bhowever\b|\bwhereas\b"
+    r"[.;!?\n]+|,\s*(?:but|and|though|although)\b|\bhowever\b|\bwhereas\b"
+    # a hedge after a comma: "anything but horror, maybe a comedy"
+    r"|,\s*(?=(?:maybe|perhaps|preferably|ideally)\b)"
+    # "but", except in "anything but X" (unless a new statement follows: "open to anything but I like drama")
+    r"|\bbut\b(?=\s+(?:i|we|you|it|they|he|she)\b)|(?<!anything )(?<!everything )\bbut\b"
     # a reply word before a new statement: "No I was looking for ...", "Yes I loved it"
     r"|(?<![\w'])(?:no|nope|yes|yeah|yep)\b[,!]?(?=\s+(?:i|we|it|that|they|thanks?)\b)"
     # an unpunctuated new question: "I don't like action movies Do you know of another comedy?"
