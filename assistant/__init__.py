@@ -10,16 +10,17 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from assistant.api import Assistant, InvalidInput
-    from assistant.profile import UserProfile
+    from assistant.api import Assistant
+    from assistant.errors import InvalidInput
+    from assistant.sessions.profile import UserProfile
     from assistant.settings import Settings
     from assistant.types import ItemCard, Recommendation, Reply, WhyAnswer
 
 _EXPORTS = {
     "Assistant": "assistant.api",
-    "InvalidInput": "assistant.api",
+    "InvalidInput": "assistant.errors",
     "Settings": "assistant.settings",
-    "UserProfile": "assistant.profile",
+    "UserProfile": "assistant.sessions.profile",
     "ItemCard": "assistant.types",
     "Recommendation": "assistant.types",
     "Reply": "assistant.types",

@@ -15,6 +15,7 @@ from kg.catalogue import Item
 from retrieval.evidence import Evidence
 
 JustificationSource = Literal["template", "llm"]
+TextRole = Literal["small_talk", "introduction", "no_results", "list_line", "note"]
 CARD_PEOPLE = 3
 
 
@@ -40,6 +41,16 @@ class ItemCard(BaseModel):
             directors=item.values("directors")[:CARD_PEOPLE],
             cast=item.values("cast")[:CARD_PEOPLE],
         )
+
+
+class TextPart(BaseModel):
+    """One piece of a reply's text, and whether the chat model or a template wrote it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: TextRole
+    text: str
+    source: JustificationSource
 
 
 class Recommendation(BaseModel):

@@ -29,8 +29,8 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from assistant.linking import normalise
-from assistant.profile import UserProfile
+from assistant.understanding.linking import normalise
+from assistant.sessions.profile import UserProfile
 from assistant.settings import Settings
 from bench.crs_catalogue import (
     REPORT_FILE,
@@ -43,7 +43,7 @@ from bench.crs_turns import Turn, read_dataset_turns
 from bench.plotting import pyplot, save
 from bench.timing import percentile
 from retrieval.fusion import CUTOFFS, rank_metrics
-from retrieval.ranking import DEFAULT_WEIGHTS
+from retrieval.ranking import DEFAULT_WEIGHTS, WeightedSumRanker
 from retrieval.request import RetrievalRequest
 
 ANCHORS = {
@@ -93,7 +93,7 @@ class Replayer:
 
     def replay(self, turn: Turn) -> tuple[UserProfile, str, set[str]]:
         """The profile the seeker's utterances build, everything the seeker said, and every mentioned item id."""
-        interpreter = self.assistant.interpreter
+        understand = self.assistant.pipeline.understand
         profile = UserProfile()
         mentioned = {self.titles[key] for key in map(normalise, turn.entities) if key in self.titles}
         last_named: list[str] = []
@@ -103,12 +103,12 @@ class Replayer:
                 continue
             by_seeker = (len(turn.context) - 1 - position) % 2 == 0
             if by_seeker:
-                understanding = interpreter.interpret(utterance, last_named)
+                understanding = understand.run(utterance, last_named)
                 profile = profile.apply(understanding.delta)
                 seeker_text = f"{seeker_text} {utterance}".strip()
                 named = [m.item_id for m in understanding.mentions if m.is_item]
             else:
-                named = [m.item_id for m in interpreter.linker.link(utterance)[0] if m.is_item]
+                named = [m.item_id for m in understand.interpreter.linker.link(utterance)[0] if m.is_item]
                 last_named = named
             mentioned.update(named)
         return profile, seeker_text or " ", mentioned
@@ -117,14 +117,14 @@ class Replayer:
         """The turn's retrieval request and mentioned ids, built once: ranking and fitting both replay every turn."""
         if turn not in self._prepared:
             profile, seeker_text, mentioned = self.replay(turn)
-            self._prepared[turn] = self.assistant.retrieval_request(profile, seeker_text), mentioned
+            self._prepared[turn] = self.assistant.pipeline.retrieve.request(profile, seeker_text), mentioned
         return self._prepared[turn]
 
     def ranked(self, turn: Turn) -> tuple[list[str], set[str]]:
         """The top ``depth`` item ids with every mentioned item removed, and the mentioned ids."""
         request, mentioned = self.prepared(turn)
-        recommendations, _ = self.assistant.recommend_for(request, n=self.depth + len(mentioned))
-        ranked = [rec.item.id for rec in recommendations if rec.item.id not in mentioned]
+        trace = self.assistant.pipeline.recommend_request(request, n=self.depth + len(mentioned))
+        ranked = [entry.candidate.item_id for entry in trace.ranked if entry.candidate.item_id not in mentioned]
         return ranked[: self.depth], mentioned
 
     def targets(self, turn: Turn) -> list[str]:
@@ -267,7 +267,10 @@ def main(argv: list[str] | None = None) -> None:
         replayer = Replayer(assistant, depth=max(CUTOFFS))
         metrics = evaluate(replayer, turns)
         if args.fit_fusion:
-            start = {**DEFAULT_WEIGHTS, **assistant.ranker.weights}
+            ranker = assistant.pipeline.rank.ranker
+            if not isinstance(ranker, WeightedSumRanker):
+                parser.error("--fit-fusion fits the weighted sum, and this catalogue ranks with a trained scorer")
+            start = {**DEFAULT_WEIGHTS, **ranker.weights}
             result["fusion"] = fit_and_save(replayer, turns, args.fit_fusion, start, str(args.turns))
     finally:
         assistant.close()

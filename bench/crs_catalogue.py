@@ -32,7 +32,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from assistant.linking import GENRE_SYNONYMS
+from assistant.understanding.linking import GENRE_SYNONYMS
 from assistant.settings import REPO_ROOT
 from kg.catalogue import INTERACTIONS_FILE, ITEMS_FILE, MENTIONS_FILE
 

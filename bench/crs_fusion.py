@@ -22,12 +22,12 @@ from retrieval.fusion import TurnPool, fit_weights, recall_metrics, save_fusion_
 
 def turn_pools(replayer: Any, turns: Sequence[Any], feature_names: Sequence[str]) -> list[TurnPool]:
     """Every turn's candidates as the ranker sees them, with the mentioned items removed."""
-    generator = replayer.assistant.generator
+    pipeline = replayer.assistant.pipeline
     pools = []
     for turn in tqdm(turns, desc="candidate pools", unit="turn"):
         request, mentioned = replayer.prepared(turn)
-        candidates = generator.generate(request).candidates
-        pools.append(turn_pool(candidates, feature_names, mentioned, replayer.targets(turn), turn.dialog_id))
+        allowed = pipeline.filter.run(pipeline.retrieve.run(request).pool, request).allowed
+        pools.append(turn_pool(allowed, feature_names, mentioned, replayer.targets(turn), turn.dialog_id))
     return pools
 
 

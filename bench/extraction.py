@@ -32,10 +32,10 @@ from typing import Any
 from rapidfuzz import fuzz
 from tqdm.auto import tqdm
 
-from assistant.extraction import PreferenceExtractor, combine
-from assistant.linking import EntityLinker, normalise
+from assistant.understanding.extraction import PreferenceExtractor, combine
+from assistant.understanding.linking import EntityLinker, normalise
 from assistant.settings import Settings
-from assistant.understanding import TurnInterpreter
+from assistant.understanding.interpreter import TurnInterpreter
 from bench.plotting import pyplot, save
 from kg.catalogue import load_catalogue
 from retrieval.collaborative import CoLikeIndex

@@ -23,7 +23,6 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from assistant.justify import evidence_facts
 from assistant.settings import Settings
 from assistant.types import Recommendation
 
@@ -56,10 +55,7 @@ def run(settings: Settings, dialogues: Path, minimum: int) -> tuple[dict[str, fl
     for request in requests_from_dialogues(dialogues):
         reply = assistant.chat(f"faithfulness-{uuid.uuid4().hex}", request)
         for recommendation in reply.recommendations:
-            facts = evidence_facts(recommendation.evidence, assistant.catalogue.schema, recommendation.item)
-            verdict = assistant.justifier.checker.check(
-                recommendation.justification, recommendation.evidence, recommendation.item, facts
-            )
+            verdict = assistant.pipeline.explain.check(recommendation)
             checked.append((request, recommendation, verdict.faithful))
         bar.update(len(reply.recommendations))
         if len(checked) >= minimum:

@@ -37,7 +37,7 @@ def measure(settings: Settings, turns: int) -> dict[str, float]:
     """All figures from one process, in the order a user meets them."""
     from assistant.api import Assistant
     from assistant.llm import chat_model_from_settings
-    from assistant.profile import UserProfile
+    from assistant.sessions.profile import UserProfile
     from retrieval.embeddings import shared_embedder
 
     results: dict[str, float] = {}
@@ -56,7 +56,7 @@ def measure(settings: Settings, turns: int) -> dict[str, float]:
     for index in tqdm(range(turns), desc="turns", unit="turn"):
         message = MESSAGES[index % len(MESSAGES)]
         warm.append(timed(lambda: assistant.chat(f"bench-{uuid.uuid4().hex}", message)))
-        profile = UserProfile().apply(assistant.interpreter.interpret(message).delta)
+        profile = UserProfile().apply(assistant.pipeline.understand.run(message).delta)
         retrieval.append(timed(lambda: assistant.recommend(profile, message)))
     assistant.close()
     results["warm_turn_p50_s"] = statistics.median(warm)

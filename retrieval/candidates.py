@@ -1,20 +1,19 @@
-"""Candidate generation: vector, graph and collaborative sources, fused and filtered.
+"""Candidate generation: vector, graph, collaborative and attribute sources, fused into one pool.
 
 Each source proposes items with a raw score and the facts it used; the
 catalogue's most talked-about items (its mention counts, when it has them)
 always join the pool, because in conversation people are recommended what
-people talk about.  A source
-that is down (graph or vector store) is skipped with a note rather than
-failing the turn.  Hard constraints and the user's liked, disliked and seen
-items are applied after fusion, in code, on every candidate regardless of its
-source: constraints are law.
+people talk about.  A source that is down (graph or vector store) is skipped
+with a note rather than failing the turn.  The pool is not yet filtered:
+:mod:`retrieval.filters` applies the law to every candidate, whatever its
+source.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,8 +25,6 @@ from retrieval.request import RetrievalRequest
 from retrieval.vector_store import VectorIndex, VectorStoreUnavailable
 
 GRAPH_DOWN_NOTE = "The knowledge graph is unreachable right now, so these suggestions rest on descriptions and ratings only."
-PRIOR_FEATURES = frozenset({"popularity", "mentions"})
-"""Features that hold for an item whoever asks: they rank, but they are not a source of evidence."""
 VECTOR_DOWN_NOTE = "The text index is unavailable right now, so these suggestions rest on the graph and ratings only."
 
 
@@ -44,9 +41,10 @@ class Candidate:
 
 @dataclass
 class CandidateSet:
+    """The fused pool before filtering, and notes about sources that were down."""
+
     candidates: list[Candidate]
     notes: list[str]
-    filtered_out: int
 
 
 class AttributeIndex:
@@ -122,9 +120,7 @@ class CandidateGenerator:
             entry.features["popularity"] = self._popularity.get(entry.item_id, 0.0)
             if entry.item_id in self._mentions:
                 entry.features["mentions"] = self._mentions[entry.item_id]
-
-        allowed, filtered_out = self._apply_law(found.values(), request)
-        return CandidateSet(candidates=allowed, notes=notes, filtered_out=filtered_out)
+        return CandidateSet(candidates=list(found.values()), notes=notes)
 
     def _vector(self, request: RetrievalRequest, notes: list[str]) -> list[tuple[str, float]]:
         if self.vector_index is None:
@@ -179,23 +175,3 @@ class CandidateGenerator:
     def _attribute_strength(self, matches: list[tuple[str, str]]) -> float:
         """Sum of the schema weights of the matched values: a named director counts more than a genre."""
         return sum(self.catalogue.schema.relation_for(field_name).weight for field_name, _ in matches)
-
-    def _apply_law(self, candidates: Iterable[Candidate], request: RetrievalRequest) -> tuple[list[Candidate], int]:
-        excluded = request.excluded_ids
-        banned_attributes = {
-            (field_name, value.casefold())
-            for field_name, values in request.disliked_attributes.items()
-            for value in values
-        }
-        allowed: list[Candidate] = []
-        dropped = 0
-        for entry in candidates:
-            item = self.catalogue.get(entry.item_id)
-            if item is None or entry.item_id in excluded or not request.constraints.allows(item):
-                dropped += 1
-                continue
-            if any((field_name, value.casefold()) in banned_attributes for field_name, values in item.attributes.items() for value in values):
-                dropped += 1
-                continue
-            allowed.append(entry)
-        return allowed, dropped

@@ -1,10 +1,12 @@
 """Rankers of the candidate pool: the trained scorer, or a transparent weighted sum.
 
-Both give every score as the sum of per-feature contributions, which are kept
-as evidence, so "why is this first?" has an exact answer.  The trained scorer
-is the default; the weighted sum of the candidate sources' normalised signals
-ranks when no scorer checkpoint is configured (a new catalogue before
-``concierge train-scorer`` has run).
+Both read one feature contract, ``Candidate.features`` (see
+:mod:`retrieval.features`), and give every score as the sum of per-feature
+contributions, which are kept as evidence, so "why is this first?" has an
+exact answer.  The trained scorer first adds its profile features to each
+candidate; the weighted sum of the sources' normalised signals ranks when no
+scorer checkpoint is configured (a new catalogue before ``concierge
+train-scorer`` has run).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+import numpy as np
 
 from retrieval.candidates import Candidate
 from retrieval.request import RetrievalRequest
@@ -27,32 +31,6 @@ DEFAULT_WEIGHTS: Mapping[str, float] = {
 }
 
 
-CONTRIBUTION_LABELS: Mapping[str, str] = {
-    "sequence": "what people went on to watch after the films you like",
-    "transitions": "watched in the same sittings as the films you like",
-    "co_liked": "rated by the same people as the films you like",
-    "content": "a description close to your films and your words",
-    "genres": "your genres",
-    "people": "people behind the films you like",
-    "tags": "tags of the films you like",
-    "era": "from the years of the films you like",
-    "popularity": "popularity",
-    "trend": "popular in the weeks of your last activity",
-    "vector": "a description close to your words",
-    "graph": "linked in the graph to what you like",
-    "collaborative": "liked by people who liked your films",
-    "attributes": "has what you asked for",
-    "mentions": "often recommended in conversations",
-}
-"""Plain words for each ranking feature, for "why" answers; the evidence keeps the feature names."""
-
-
-def describe_contributions(contributions: Mapping[str, float], most: int = 3) -> str:
-    """The features that raised a score most, in plain words with their shares."""
-    raised = sorted(((value, name) for name, value in contributions.items() if value > 0), reverse=True)[:most]
-    return "; ".join(f"{CONTRIBUTION_LABELS.get(name, name)} (+{value:.2f})" for value, name in raised)
-
-
 @dataclass(frozen=True)
 class RankedCandidate:
     candidate: Candidate
@@ -61,7 +39,17 @@ class RankedCandidate:
 
 
 class Ranker(Protocol):
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The features of ``Candidate.features`` this ranker weighs."""
+        ...
+
     def rank(self, candidates: Sequence[Candidate], request: RetrievalRequest, n: int) -> list[RankedCandidate]: ...
+
+
+def _top(ranked: list[RankedCandidate], n: int) -> list[RankedCandidate]:
+    ranked.sort(key=lambda entry: (-entry.score, entry.candidate.item_id))
+    return ranked[:n]
 
 
 class WeightedSumRanker:
@@ -69,6 +57,10 @@ class WeightedSumRanker:
 
     def __init__(self, weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> None:
         self.weights = dict(weights)
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return tuple(self.weights)
 
     def rank(self, candidates: Sequence[Candidate], request: RetrievalRequest, n: int) -> list[RankedCandidate]:
         """The top ``n``; ``request`` is not needed, the sources already used it."""
@@ -83,8 +75,7 @@ class WeightedSumRanker:
                 if candidate.features.get(feature, 0.0) > 0 and peaks[feature] > 0
             }
             ranked.append(RankedCandidate(candidate, round(sum(contributions.values()), 4), contributions))
-        ranked.sort(key=lambda entry: (-entry.score, entry.candidate.item_id))
-        return ranked[:n]
+        return _top(ranked, n)
 
 
 class ScorerRanker:
@@ -98,13 +89,30 @@ class ScorerRanker:
     def __init__(self, scorer: ProfileScorer) -> None:
         self.scorer = scorer
 
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return self.scorer.fitted_blend.names
+
+    def add_profile_features(self, candidates: Sequence[Candidate], request: RetrievalRequest) -> None:
+        """Write the scorer's features of the user's history into each candidate's ``features``."""
+        query = request.query_vector if request.query_text.strip() else None
+        history = self.scorer.history(request.liked_ids, request.liked_attributes, query)
+        values = self.scorer.item_features(history, [candidate.item_id for candidate in candidates])
+        for index, candidate in enumerate(candidates):
+            for name in self.feature_names:
+                candidate.features[name] = float(values[name][index])
+
     def rank(self, candidates: Sequence[Candidate], request: RetrievalRequest, n: int) -> list[RankedCandidate]:
         if not candidates:
             return []
-        query = request.query_vector if request.query_text.strip() else None
-        history = self.scorer.history(request.liked_ids, request.liked_attributes, query)
-        by_id = {candidate.item_id: candidate for candidate in candidates}
-        scored = self.scorer.score_items(history, list(by_id))
-        ranked = [RankedCandidate(by_id[entry.item_id], entry.score, entry.contributions) for entry in scored]
-        ranked.sort(key=lambda entry: (-entry.score, entry.candidate.item_id))
-        return ranked[:n]
+        self.add_profile_features(candidates, request)
+        columns = {
+            name: np.array([candidate.features[name] for candidate in candidates], dtype=np.float32)
+            for name in self.feature_names
+        }
+        contributions = self.scorer.fitted_blend.contributions(columns)
+        ranked = []
+        for index, candidate in enumerate(candidates):
+            parts = {name: round(float(values[index]), 4) for name, values in contributions.items()}
+            ranked.append(RankedCandidate(candidate, round(sum(parts.values()), 4), parts))
+        return _top(ranked, n)

@@ -10,13 +10,15 @@ import uuid
 
 import pytest
 
-from assistant.api import Assistant, InvalidInput
+from assistant.api import Assistant
+from assistant.errors import InvalidInput
 from assistant.settings import Settings
 from assistant.types import Recommendation, Reply
 from kg.catalogue import Catalogue
 from kg.store import GraphStore
 from retrieval.candidates import GRAPH_DOWN_NOTE, VECTOR_DOWN_NOTE
-from retrieval.ranking import CONTRIBUTION_LABELS, ScorerRanker
+from retrieval.features import FEATURES
+from retrieval.ranking import ScorerRanker
 from retrieval.scorer.features import FEATURE_NAMES
 
 MATRIX = "2571"
@@ -95,7 +97,7 @@ def test_stated_year_floors_are_law(
 
 
 def test_the_trained_scorer_ranks_and_its_contributions_are_evidence(fast_assistant: Assistant) -> None:
-    assert isinstance(fast_assistant.ranker, ScorerRanker)
+    assert isinstance(fast_assistant.pipeline.rank.ranker, ScorerRanker)
     reply = fast_assistant.chat(session(), "I loved The Matrix and Blade Runner")
     scores = [recommendation.score for recommendation in reply.recommendations]
     assert scores == sorted(scores, reverse=True)
@@ -105,7 +107,7 @@ def test_the_trained_scorer_ranks_and_its_contributions_are_evidence(fast_assist
         assert recommendation.score == pytest.approx(sum(contributions.values()), abs=1e-3)
     answer = fast_assistant.why(reply.session_id, reply.recommendations[0].item.id)
     top_feature = max(reply.recommendations[0].evidence.contributions.items(), key=lambda entry: entry[1])[0]
-    assert CONTRIBUTION_LABELS[top_feature] in answer.text
+    assert FEATURES[top_feature].label in answer.text
 
 
 def test_a_first_message_gets_the_films_people_watch_among_those_that_match(
@@ -119,7 +121,7 @@ def test_a_first_message_gets_the_films_people_watch_among_those_that_match(
         item = demo_catalogue.items[recommendation.item.id]
         people = {person for field in demo_catalogue.schema.person_fields for person in item.values(field)}
         assert "Christopher Nolan" in people, item.display_title
-    assert fast_assistant.colike.like_count(reply.recommendations[0].item.id) >= 20
+    assert fast_assistant.pipeline.retrieve.generator.colike.like_count(reply.recommendations[0].item.id) >= 20
 
 
 def test_graph_evidence_connects_liked_items(fast_assistant: Assistant) -> None:
@@ -149,11 +151,11 @@ def test_feedback_and_multi_turn(fast_assistant: Assistant) -> None:
 def test_forget_removes_the_session_and_its_likes_in_the_graph(fast_assistant: Assistant) -> None:
     sid = session()
     fast_assistant.chat(sid, "I loved The Matrix, I hated Alien")
-    assert fast_assistant.graph is not None
-    assert fast_assistant.graph.user_edges(sid) == {"LIKED": {MATRIX}, "DISLIKED": {ALIEN}}
+    assert fast_assistant.parts.graph is not None
+    assert fast_assistant.parts.graph.user_edges(sid) == {"LIKED": {MATRIX}, "DISLIKED": {ALIEN}}
     fast_assistant.forget(sid)
-    assert fast_assistant.graph.user_edges(sid) == {}
-    assert fast_assistant.profile(sid).liked == [] and fast_assistant.store.history(sid) == []
+    assert fast_assistant.parts.graph.user_edges(sid) == {}
+    assert fast_assistant.profile(sid).liked == [] and fast_assistant.parts.sessions.history(sid) == []
 
 
 def test_why_answers_from_stored_evidence(fast_assistant: Assistant) -> None:
@@ -207,7 +209,7 @@ def test_profile_survives_a_restart(ingested_settings: Settings, fast_assistant:
     sid = session()
     fast_assistant.chat(sid, "I loved Heat (1995) but not comedies")
     reopened = Assistant.from_settings(
-        ingested_settings.model_copy(update={"llm_model": "smollm2-135m"}), chat_model=fast_assistant.writer.chat_model
+        ingested_settings.model_copy(update={"llm_model": "smollm2-135m"}), chat_model=fast_assistant.parts.chat_model
     )
     try:
         profile = reopened.profile(sid)
@@ -228,10 +230,10 @@ def test_graph_down_answers_from_the_vector_store_with_a_note(fast_assistant: As
     degraded = Assistant(
         fast_assistant.settings,
         fast_assistant.catalogue,
-        fast_assistant.writer.chat_model,
+        fast_assistant.parts.chat_model,
         dead_graph,
-        fast_assistant.generator.vector_index,
-        fast_assistant.store,
+        fast_assistant.parts.vector_index,
+        fast_assistant.parts.sessions,
     )
     started = time.perf_counter()
     reply = degraded.chat(session(), "I loved The Matrix and Blade Runner")
@@ -246,10 +248,10 @@ def test_vector_store_down_answers_from_the_graph_with_a_note(fast_assistant: As
     degraded = Assistant(
         fast_assistant.settings,
         fast_assistant.catalogue,
-        fast_assistant.writer.chat_model,
-        fast_assistant.graph,
+        fast_assistant.parts.chat_model,
+        fast_assistant.parts.graph,
         None,
-        fast_assistant.store,
+        fast_assistant.parts.sessions,
     )
     reply = degraded.chat(session(), "I loved Blade Runner")
     assert VECTOR_DOWN_NOTE in reply.notes

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from assistant.api import Assistant
-from assistant.profile import UserProfile
+from assistant.sessions.profile import UserProfile
 from kg.constraints import Constraints
 
 CASES: list[dict[str, Any]] = [
@@ -42,7 +42,7 @@ def test_the_set_has_at_least_fifty_real_phrasings() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{case['dialogue']}-{case['text'][:30]}" for case in CASES])
 def test_the_phrasing_is_read_as_a_person_reads_it(fast_assistant: Assistant, case: dict[str, Any]) -> None:
-    profile = UserProfile().apply(fast_assistant.interpreter.interpret(case["text"]).delta)
+    profile = UserProfile().apply(fast_assistant.pipeline.understand.interpreter.interpret(case["text"]).delta)
     assert profile.constraints == expected_constraints(case)
 
 
@@ -50,8 +50,8 @@ def test_no_recommendation_breaks_a_stated_constraint(fast_assistant: Assistant)
     violations: list[tuple[str, str]] = []
     answered = 0
     for case in CASES:
-        profile = UserProfile().apply(fast_assistant.interpreter.interpret(case["text"]).delta)
-        recommendations, _ = fast_assistant.recommend(profile, case["text"])
+        profile = UserProfile().apply(fast_assistant.pipeline.understand.interpreter.interpret(case["text"]).delta)
+        recommendations = fast_assistant.recommend(profile, case["text"]).recommendations
         answered += bool(recommendations)
         law = expected_constraints(case)
         violations += [

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.api import Assistant
-from assistant.linking import normalise
+from assistant.understanding.linking import normalise
 from bench.crs import Replayer, evaluate, score, title_index
 from bench.crs_catalogue import (
     build_inspired_catalogue,

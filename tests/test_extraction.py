@@ -6,9 +6,9 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.api import Assistant
-from assistant.extraction import PreferenceExtractor, ProposalError, combine, parse_proposal
-from assistant.linking import EntityLinker
-from assistant.understanding import TurnInterpreter
+from assistant.understanding.extraction import PreferenceExtractor, ProposalError, combine, parse_proposal
+from assistant.understanding.linking import EntityLinker
+from assistant.understanding.interpreter import TurnInterpreter
 from kg.catalogue import Catalogue
 from retrieval.collaborative import CoLikeIndex
 
@@ -82,9 +82,10 @@ def test_the_rules_win_conflicts_and_the_model_adds_what_they_missed(linker: Ent
 
 def test_the_packaged_model_proposes_only_grounded_names_from_the_message(qwen_assistant: Assistant) -> None:
     message = "I loved The Matrix and Heat, but I hate horror movies"
-    delta = qwen_assistant.extractor.propose(message)
+    linker = qwen_assistant.pipeline.understand.interpreter.linker
+    delta = PreferenceExtractor(qwen_assistant.parts.chat_model, linker).propose(message)
     items = qwen_assistant.catalogue.items
     assert set(delta.liked_items + delta.disliked_items + delta.seen_items) <= {MATRIX, HEAT}
     assert all(items[item_id].display_title[:-7].casefold() in message.casefold() for item_id in delta.liked_items)
-    merged = combine(qwen_assistant.interpreter.interpret(message).delta, delta)
+    merged = combine(qwen_assistant.pipeline.understand.interpreter.interpret(message).delta, delta)
     assert merged.liked_items[:2] == (MATRIX, HEAT) and merged.exclude == (("genres", "Horror"),)

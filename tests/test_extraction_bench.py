@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.linking import EntityLinker
-from assistant.understanding import TurnInterpreter
+from assistant.understanding.linking import EntityLinker
+from assistant.understanding.interpreter import TurnInterpreter
 from bench.extraction import CATEGORIES, evaluate, main, title_key
 from kg.catalogue import Catalogue
 from retrieval.collaborative import CoLikeIndex

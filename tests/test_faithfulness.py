@@ -6,11 +6,11 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.api import Assistant
-from assistant.faithfulness import FaithfulnessChecker
-from assistant.justification_writer import JustificationWriter, sentences_of
-from assistant.justify import card_fact, evidence_facts, template_justification
-from assistant.linking import EntityLinker
-from assistant.profile import UserProfile
+from assistant.explain.faithfulness import FaithfulnessChecker
+from assistant.explain.writer import JustificationWriter, sentences_of
+from assistant.explain.templates import card_fact, evidence_facts, template_justification
+from assistant.understanding.linking import EntityLinker
+from assistant.sessions.profile import UserProfile
 from assistant.types import ItemCard, Recommendation
 from kg.catalogue import Catalogue
 from prompts import load_examples
@@ -109,13 +109,10 @@ def test_the_template_passes_on_real_turns(fast_assistant: Assistant) -> None:
         "I have seen dunkirk once, any more suggestions?",
         "I loved The Matrix and Blade Runner",
     ]
-    schema = fast_assistant.catalogue.schema
     for request in requests:
-        profile = UserProfile().apply(fast_assistant.interpreter.interpret(request).delta)
-        recommendations, _ = fast_assistant.recommend(profile, request)
-        for rec in recommendations:
-            facts = evidence_facts(rec.evidence, schema, rec.item)
-            verdict = fast_assistant.justifier.checker.check(rec.justification, rec.evidence, rec.item, facts)
+        profile = UserProfile().apply(fast_assistant.pipeline.understand.interpreter.interpret(request).delta)
+        for rec in fast_assistant.recommend(profile, request).recommendations:
+            verdict = fast_assistant.pipeline.explain.check(rec)
             assert verdict.faithful, (rec.item.title, rec.justification, verdict.problems)
 
 
@@ -220,7 +217,8 @@ def test_writer_with_the_packaged_model_is_faithful_or_falls_back(
     fast_assistant: Assistant, checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard, demo_catalogue: Catalogue
 ) -> None:
     original = draft(evidence, card, demo_catalogue)
-    result = fast_assistant.justifier.rewrite(original)
+    writer = JustificationWriter(fast_assistant.parts.chat_model, checker, demo_catalogue.schema)
+    result = writer.rewrite(original)
     assert result.llm_attempts in (1, 2)
     if result.justification_source == "llm":
         assert checker.check(result.justification, evidence, card, evidence_facts(evidence, demo_catalogue.schema, card)).faithful

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.justify import template_justification
+from assistant.explain.templates import template_justification
 from kg.schema import MOVIE_SCHEMA
 from retrieval.evidence import AttributeMatch, CollaborativeEvidence, Evidence, PathEvidence, PathNodeEvidence
 

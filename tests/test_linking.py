@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from assistant.api import Assistant
-from assistant.linking import EntityLinker
-from assistant.profile import UserProfile
+from assistant.understanding.linking import EntityLinker
+from assistant.sessions.profile import UserProfile
 from kg.catalogue import Catalogue, Item
 from kg.schema import MOVIE_SCHEMA
 
@@ -86,10 +86,10 @@ def test_verdicts_vague_words_and_one_viewers_tags_are_not_moods(linker: EntityL
 
 
 def test_a_theme_the_user_asks_for_is_a_liked_attribute_and_one_they_refuse_bans_it(fast_assistant: Assistant) -> None:
-    understanding = fast_assistant.interpreter.interpret("a heist movie please, but no zombies")
+    understanding = fast_assistant.pipeline.understand.interpreter.interpret("a heist movie please, but no zombies")
     assert understanding.delta.liked_attributes == (("tags", "heist"),)
     assert understanding.delta.disliked_attributes == (("tags", "zombies"),)
     profile = UserProfile().apply(understanding.delta)
-    recommendations, _ = fast_assistant.recommend(profile, "a heist movie please, but no zombies")
+    recommendations = fast_assistant.recommend(profile, "a heist movie please, but no zombies").recommendations
     assert any(("tags", "heist") in {(m.field, m.value) for m in rec.evidence.attribute_matches} for rec in recommendations)
     assert not any("zombies" in fast_assistant.catalogue.items[rec.item.id].values("tags") for rec in recommendations)

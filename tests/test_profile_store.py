@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.profile import PreferenceDelta, UserProfile
-from assistant.store import ProfileStore
+from assistant.sessions.profile import PreferenceDelta, UserProfile
+from assistant.sessions.sqlite import SqliteSessionStore
 from assistant.types import ItemCard, Recommendation
 from retrieval.evidence import Evidence
 
@@ -37,7 +37,7 @@ def test_liked_order_is_kept_and_deduplicated() -> None:
 
 def test_store_survives_reopen_and_deletes(tmp_path: Path) -> None:
     path = tmp_path / "profiles.sqlite3"
-    store = ProfileStore(path)
+    store = SqliteSessionStore(path)
     profile = UserProfile().apply(PreferenceDelta(liked_items=("42",), year_max=1999))
     store.save_profile("s1", profile)
     store.append_turn("s1", "user", "hello")
@@ -50,7 +50,7 @@ def test_store_survives_reopen_and_deletes(tmp_path: Path) -> None:
     )
     store.save_recommendations("s1", 0, [recommendation])
 
-    reopened = ProfileStore(path)
+    reopened = SqliteSessionStore(path)
     assert reopened.load_profile("s1") == profile
     assert reopened.history("s1") == [("user", "hello"), ("assistant", "hi")]
     assert reopened.recommendation("s1", "7") == recommendation

@@ -7,7 +7,8 @@ import numpy as np
 from kg.catalogue import Interaction
 from retrieval.candidates import Candidate
 from retrieval.collaborative import CoLikeIndex
-from retrieval.ranking import CONTRIBUTION_LABELS, DEFAULT_WEIGHTS, WeightedSumRanker, describe_contributions
+from retrieval.features import FEATURES, describe_contributions
+from retrieval.ranking import DEFAULT_WEIGHTS, WeightedSumRanker
 from retrieval.request import RetrievalRequest
 from retrieval.scorer.features import FEATURE_NAMES
 
@@ -57,4 +58,4 @@ def test_contributions_are_described_in_plain_words_largest_first() -> None:
         "people behind the films you like (+2.00); what people went on to watch after the films you like (+1.50); "
         "your genres (+0.25)"
     )
-    assert set(CONTRIBUTION_LABELS) >= set(FEATURE_NAMES) | set(DEFAULT_WEIGHTS)
+    assert set(FEATURES) >= set(FEATURE_NAMES) | set(DEFAULT_WEIGHTS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.references import find_references
+from assistant.understanding.references import find_references
 
 LAST = ["a", "b", "c", "d", "e"]
 

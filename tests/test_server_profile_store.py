@@ -20,10 +20,12 @@ from pathlib import Path
 import pytest
 
 from assistant import cli
-from assistant.profile import PreferenceDelta, UserProfile
-from assistant.server_store import ProfileStoreUnavailable, ServerProfileStore
+from assistant.sessions.profile import PreferenceDelta, UserProfile
+from assistant.errors import ProfileStoreUnavailable
+from assistant.sessions.graph import GraphSessionStore
 from assistant.settings import Settings
-from assistant.store import ProfileStore, SessionStore, open_session_store
+from assistant.sessions.sqlite import SqliteSessionStore
+from assistant.sessions.store import SessionStore, open_session_store
 from assistant.types import ItemCard, Recommendation
 from kg import embedded
 from kg.embedded import EmbeddedArcadeDB
@@ -78,10 +80,10 @@ def node_count(graph: GraphStore) -> int:
 @pytest.fixture(params=["graph", "local"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SessionStore]:
     if request.param == "local":
-        yield ProfileStore(tmp_path / "profiles.sqlite3")
+        yield SqliteSessionStore(tmp_path / "profiles.sqlite3")
         return
     graph = instance(request.getfixturevalue("server"))
-    yield ServerProfileStore(graph)
+    yield GraphSessionStore(graph)
     graph.close()
 
 
@@ -165,7 +167,7 @@ def test_hostile_ids_and_texts_are_stored_verbatim_and_harm_nothing(store: Sessi
 def test_deleted_sessions_leave_no_node_behind(server: EmbeddedArcadeDB) -> None:
     graph = instance(server)
     try:
-        store = ServerProfileStore(graph)
+        store = GraphSessionStore(graph)
         before = node_count(graph)
         sids = [session() for _ in range(3)]
         for sid in sids:
@@ -187,7 +189,7 @@ def test_deleted_sessions_leave_no_node_behind(server: EmbeddedArcadeDB) -> None
 def test_two_app_instances_see_each_others_writes(server: EmbeddedArcadeDB) -> None:
     one, two = instance(server), instance(server)
     try:
-        first, second = ServerProfileStore(one), ServerProfileStore(two)
+        first, second = GraphSessionStore(one), GraphSessionStore(two)
         sid = session()
         profile = UserProfile().apply(PreferenceDelta(liked_items=("2571",)))
         first.save_profile(sid, profile)
@@ -206,10 +208,10 @@ def test_two_app_instances_see_each_others_writes(server: EmbeddedArcadeDB) -> N
 
 def test_instances_appending_to_one_session_at_once_get_distinct_positions(server: EmbeddedArcadeDB) -> None:
     graphs = [instance(server) for _ in range(3)]
-    stores = [ServerProfileStore(graph) for graph in graphs]
+    stores = [GraphSessionStore(graph) for graph in graphs]
     sid, positions, errors = session(), [], []
 
-    def append(store: ServerProfileStore, name: int) -> None:
+    def append(store: GraphSessionStore, name: int) -> None:
         for n in range(8):
             try:
                 positions.append(store.append_turn(sid, "user", f"{name}-{n}"))
@@ -235,7 +237,7 @@ def test_a_restarted_instance_finds_its_sessions(server: EmbeddedArcadeDB) -> No
     sid = session()
     profile = UserProfile().apply(PreferenceDelta(liked_items=("1",), year_min=1990))
     graph = instance(server)
-    store = ServerProfileStore(graph)
+    store = GraphSessionStore(graph)
     store.save_profile(sid, profile)
     store.append_turn(sid, "user", "before the restart")
     store.save_recommendations(sid, 0, [recommendation("2")])
@@ -245,7 +247,7 @@ def test_a_restarted_instance_finds_its_sessions(server: EmbeddedArcadeDB) -> No
 
     reopened = instance(server)
     try:
-        again = ServerProfileStore(reopened)
+        again = GraphSessionStore(reopened)
         assert again.load_profile(sid) == profile
         assert again.history(sid) == [("user", "before the restart")]
         assert again.recommendation(sid, "2") == recommendation("2")
@@ -263,7 +265,7 @@ def test_a_server_that_is_down_is_a_clear_error_within_the_timeout(closed_port: 
     graph = GraphStore.connect(f"bolt://127.0.0.1:{closed_port}", "neo4j", "secret", timeout_s=timeout)
     started = time.monotonic()
     with pytest.raises(ProfileStoreUnavailable, match="graph server"):
-        ServerProfileStore(graph)
+        GraphSessionStore(graph)
     assert time.monotonic() - started < timeout + 1.5
     graph.close()
 
@@ -310,7 +312,7 @@ def test_every_call_raises_when_the_server_goes_away(server: EmbeddedArcadeDB) -
     relay = Relay(server.bolt_port)
     timeout = 1.0
     graph = GraphStore.connect(f"bolt://127.0.0.1:{relay.port}", *server.auth, database=server.database, timeout_s=timeout)
-    store = ServerProfileStore(graph)
+    store = GraphSessionStore(graph)
     store.save_profile("s", UserProfile())
     relay.cut()
     calls = [
@@ -351,12 +353,12 @@ def graph_settings(server: EmbeddedArcadeDB, data_dir: Path, **overrides: object
 
 
 def test_settings_choose_the_store(server: EmbeddedArcadeDB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert isinstance(open_session_store(Settings(data_dir=tmp_path), None), ProfileStore)
+    assert isinstance(open_session_store(Settings(data_dir=tmp_path), None), SqliteSessionStore)
     with pytest.raises(ProfileStoreUnavailable):
         open_session_store(Settings(data_dir=tmp_path, profile_store="graph"), None)
     graph = instance(server)
     try:
-        assert isinstance(open_session_store(graph_settings(server, tmp_path), graph), ServerProfileStore)
+        assert isinstance(open_session_store(graph_settings(server, tmp_path), graph), GraphSessionStore)
     finally:
         graph.close()
     monkeypatch.setenv("CONCIERGE_PROFILE_STORE", "graph")
@@ -373,7 +375,7 @@ def test_cli_profile_reads_and_deletes_on_the_server(
     sid = session()
     graph = instance(server)
     try:
-        ServerProfileStore(graph).save_profile(sid, UserProfile().apply(PreferenceDelta(liked_items=("2571",))))
+        GraphSessionStore(graph).save_profile(sid, UserProfile().apply(PreferenceDelta(liked_items=("2571",))))
     finally:
         graph.close()
     settings = graph_settings(server, tmp_path)

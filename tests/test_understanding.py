@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.linking import EntityLinker
-from assistant.understanding import TurnInterpreter
-from assistant.years import RECENT_YEARS, recency_floor, year_constraints
+from assistant.understanding.linking import EntityLinker
+from assistant.understanding.interpreter import TurnInterpreter
+from assistant.understanding.years import RECENT_YEARS, recency_floor, year_constraints
 from kg.catalogue import Catalogue
 from retrieval.collaborative import CoLikeIndex
 

@@ -17,7 +17,8 @@ from typing import Any
 import gradio as gr
 from PIL import Image
 
-from assistant.api import Assistant, InvalidInput
+from assistant.api import Assistant
+from assistant.errors import InvalidInput
 from assistant.settings import Settings
 from assistant.types import Recommendation, Reply
 from ui.cards import CARDS_CSS, render_card

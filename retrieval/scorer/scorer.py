@@ -130,15 +130,22 @@ class ProfileScorer:
         """``[users, n_items + 1]`` blended scores over the item side (column 0 is padding)."""
         return self.fitted_blend.score(self.features(histories))
 
-    def score_items(self, history: History, item_ids: Sequence[str]) -> list[ScoredItem]:
-        """Scores and per-feature contributions of some catalogue items for one history."""
-        contributions = self.fitted_blend.contributions(self.features([history]))
-        scored = []
+    def item_features(self, history: History, item_ids: Sequence[str]) -> dict[str, NDArray[np.float32]]:
+        """Every feature's value for some catalogue items, in ``item_ids`` order, for one history."""
+        columns = []
         for item_id in item_ids:
             column = self._side_index.get(item_id)
             if column is None:
                 raise KeyError(f"item {item_id!r} is not in the scorer's item universe")
-            parts = {name: round(float(values[0, column]), 4) for name, values in contributions.items()}
+            columns.append(column)
+        return {name: values[0, columns] for name, values in self.features([history]).items()}
+
+    def score_items(self, history: History, item_ids: Sequence[str]) -> list[ScoredItem]:
+        """Scores and per-feature contributions of some catalogue items for one history."""
+        contributions = self.fitted_blend.contributions(self.item_features(history, item_ids))
+        scored = []
+        for index, item_id in enumerate(item_ids):
+            parts = {name: round(float(values[index]), 4) for name, values in contributions.items()}
             scored.append(ScoredItem(item_id, round(sum(parts.values()), 4), parts))
         return scored
 

@@ -1,7 +1,7 @@
 """Training of the sequence model: full cross-entropy, early stopping, accelerate.
 
 ``accelerate`` places the model and batches on whatever the machine has (one
-CPU, one GPU, or several GPUs with ``accelerate launch -m assistant.cli
+CPU, one GPU, or several GPUs with ``accelerate launch -m ui.cli
 train-scorer ...``, where each process trains on its share of every epoch's
 windows and gradients are averaged), so the same command trains everywhere.  Batches are built from a seeded generator so that one seed
 gives one model.

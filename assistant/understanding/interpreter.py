@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from assistant.linking import EntityLinker, Mention, normalise
-from assistant.profile import PreferenceDelta
-from assistant.references import find_references
-from assistant.years import recency_floor, year_constraints
+from assistant.understanding.linking import EntityLinker, Mention, normalise
+from assistant.sessions.profile import PreferenceDelta
+from assistant.understanding.references import find_references
+from assistant.understanding.years import recency_floor, year_constraints
 
 Intent = Literal["recommend", "chat"]
 

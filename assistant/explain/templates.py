@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from assistant.linking import normalise
+from assistant.understanding.linking import normalise
 from assistant.types import ItemCard
 from kg.schema import AttributeRelation, CatalogueSchema
 from retrieval.evidence import Evidence, PathEvidence

@@ -17,8 +17,8 @@ from collections.abc import Iterator, Sequence
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from assistant.linking import EntityLinker
-from assistant.types import Recommendation
+from assistant.understanding.linking import EntityLinker
+from assistant.types import Recommendation, TextPart, TextRole
 from prompts import load_prompt
 
 LOGGER = logging.getLogger(__name__)
@@ -49,21 +49,23 @@ class ReplyWriter:
 
     def introduction(
         self, message: str, liked_titles: Sequence[str], constraints: str, allowed_ids: set[str], count: int
-    ) -> Iterator[str]:
+    ) -> Iterator[TextPart]:
         prompt = load_prompt("reply_user").format(
             message=message,
             liked=", ".join(liked_titles) or "nothing yet",
             constraints=constraints or "none",
         )
         messages = [SystemMessage(load_prompt("reply_system")), HumanMessage(prompt)]
-        yield from self._guarded(messages, allowed_ids, fallback=template_intro(count, liked_titles))
+        yield from self._guarded(messages, allowed_ids, "introduction", template_intro(count, liked_titles))
 
-    def small_talk(self, message: str) -> Iterator[str]:
+    def small_talk(self, message: str) -> Iterator[TextPart]:
         messages: list[BaseMessage] = [SystemMessage(load_prompt("chat_system")), HumanMessage(message)]
         fallback = "Tell me a few movies, people or genres you like or dislike, and any limits such as a decade."
-        yield from self._guarded(messages, set(), fallback=fallback)
+        yield from self._guarded(messages, set(), "small_talk", fallback)
 
-    def _guarded(self, messages: list[BaseMessage], allowed_ids: set[str], fallback: str) -> Iterator[str]:
+    def _guarded(
+        self, messages: list[BaseMessage], allowed_ids: set[str], role: TextRole, fallback: str
+    ) -> Iterator[TextPart]:
         """Yield whole sentences that name no person, no title outside ``allowed_ids``, and don't echo the prompt."""
         buffer = ""
         emitted = 0
@@ -77,7 +79,7 @@ class ReplyWriter:
                         break
                     clean = self._acceptable(sentence, allowed_ids)
                     if clean:
-                        yield ("" if emitted == 0 else " ") + clean
+                        yield TextPart(role=role, text=("" if emitted == 0 else " ") + clean, source="llm")
                         emitted += 1
                         written += len(clean)
                 if emitted >= MAX_INTRO_SENTENCES or written > MAX_INTRO_CHARS:
@@ -87,10 +89,10 @@ class ReplyWriter:
         if emitted < MAX_INTRO_SENTENCES and buffer.strip():
             clean = self._acceptable(buffer, allowed_ids)
             if clean and written + len(clean) <= MAX_INTRO_CHARS:
-                yield ("" if emitted == 0 else " ") + clean
+                yield TextPart(role=role, text=("" if emitted == 0 else " ") + clean, source="llm")
                 emitted += 1
         if emitted == 0:
-            yield fallback
+            yield TextPart(role=role, text=fallback, source="template")
 
     def _acceptable(self, sentence: str, allowed_ids: set[str]) -> str | None:
         text = " ".join(sentence.replace("*", "").split())

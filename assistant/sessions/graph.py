@@ -1,6 +1,6 @@
 """Profiles, dialogue history and suggestions on the graph server, shared by every app instance.
 
-The SQLite :class:`assistant.store.ProfileStore` shares sessions between the
+The SQLite :class:`~assistant.sessions.sqlite.SqliteSessionStore` shares sessions between the
 processes of one machine.  This store keeps the same data, with the same
 semantics, on the Bolt server the catalogue graph already lives on (the
 user's Neo4j, or the embedded ArcadeDB), so every app instance configured
@@ -36,7 +36,8 @@ from typing import Any
 import neo4j
 from neo4j import exceptions as neo4j_errors
 
-from assistant.profile import UserProfile
+from assistant.errors import ProfileStoreUnavailable
+from assistant.sessions.profile import UserProfile
 from assistant.types import Recommendation
 from kg.errors import GraphUnavailable
 from kg.store import GraphStore
@@ -80,29 +81,8 @@ DELETE_SESSION_PARTS = "MATCH (:ProfileSession {id: $session})-[:HAS_TURN|HAS_SU
 DELETE_SESSION = "MATCH (s:ProfileSession {id: $session}) DETACH DELETE s"
 
 
-class ProfileStoreUnavailable(RuntimeError):
-    """The server holding the profiles is down, unreachable or refused us; nothing was read or saved.
-
-    Deliberately not a :class:`~kg.errors.GraphUnavailable`: callers catch that
-    to answer without graph evidence, whereas a profile that cannot be read
-    or saved must stop the turn, never be silently lost.
-    """
-
-    @classmethod
-    def graph_down(cls, cause: Exception | None = None, holds_profiles: bool = True) -> ProfileStoreUnavailable:
-        """The one wording of "the graph server we need is down", with the driver's reason when there is one.
-
-        ``holds_profiles``: the server holds the profiles (``profile_store='graph'``);
-        otherwise it holds only the likes a session mirrored into the graph.
-        """
-        held = "profiles are kept on" if holds_profiles else "a session's likes are mirrored into"
-        store = " (profile_store='graph')" if holds_profiles else ""
-        reason = f": {cause}" if cause is not None else ""
-        return cls(f"{held} the graph server{store}, which is unavailable{reason}")
-
-
-class ServerProfileStore:
-    """The :class:`assistant.store.SessionStore` on a graph server, over an open :class:`GraphStore`.
+class GraphSessionStore:
+    """The :class:`assistant.sessions.store.SessionStore` on a graph server, over an open :class:`GraphStore`.
 
     The graph connection is borrowed: whoever opened it closes it.
     Creating the store ensures the session id's uniqueness constraint, so a

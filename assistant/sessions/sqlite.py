@@ -1,13 +1,8 @@
-"""Where sessions live: the store protocol, and durable profiles in SQLite (WAL mode).
+"""Durable sessions in one SQLite file (WAL mode), shared by the processes of one machine.
 
-:class:`SessionStore` is what the assistant needs from any store of
-profiles, dialogue history and suggestions.  :class:`ProfileStore` keeps them
-in one SQLite file: every app instance on a machine opens the same file, so
-sessions survive restarts and are shared between processes; WAL lets readers
-proceed while a writer commits.  To share sessions between machines the
-settings choose :class:`assistant.server_store.ServerProfileStore` instead
-(``profile_store="graph"``).  A profile is written before anything else
-happens in a turn, so a crash later in the turn loses no preference.
+Every app instance on a machine opens the same file, so sessions survive
+restarts; WAL lets readers proceed while a writer commits.  A short-lived
+connection per operation keeps the store thread-safe.
 """
 
 from __future__ import annotations
@@ -17,13 +12,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
 
-from assistant.profile import UserProfile
-from assistant.server_store import ProfileStoreUnavailable, ServerProfileStore
-from assistant.settings import Settings
+from assistant.sessions.profile import UserProfile
 from assistant.types import Recommendation
-from kg.store import GraphStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS profiles (
@@ -49,57 +40,7 @@ CREATE TABLE IF NOT EXISTS suggestions (
 """
 
 
-class SessionStore(Protocol):
-    """Profiles, dialogue turns and stored suggestions per session, as the assistant and the CLI use them."""
-
-    def load_profile(self, session_id: str) -> UserProfile:
-        """The session's profile; an empty one for a session never saved."""
-        ...
-
-    def save_profile(self, session_id: str, profile: UserProfile) -> None: ...
-
-    def append_turn(self, session_id: str, role: str, content: str) -> int:
-        """Store one utterance; returns its position, increasing within the session from 0."""
-        ...
-
-    def history(self, session_id: str, limit: int = 20) -> list[tuple[str, str]]:
-        """The last ``limit`` (role, content) pairs, oldest first."""
-        ...
-
-    def save_recommendations(self, session_id: str, turn: int, recommendations: list[Recommendation]) -> None:
-        """Store a turn's suggestions in the order shown; a re-suggested item keeps only its latest evidence."""
-        ...
-
-    def recommendation(self, session_id: str, item_id: str) -> Recommendation | None: ...
-
-    def suggested_ids(self, session_id: str) -> list[str]:
-        """Every item suggested in the session, by turn and then in the order shown."""
-        ...
-
-    def last_suggestions(self, session_id: str) -> list[str]:
-        """The items of the session's latest answer with suggestions, in the order they were shown."""
-        ...
-
-    def delete_session(self, session_id: str) -> None:
-        """Forget everything about a session (privacy request)."""
-        ...
-
-
-def open_session_store(settings: Settings, graph: GraphStore | None) -> SessionStore:
-    """The store ``settings.profile_store`` names; ``graph`` is the open graph connection (None: it is down).
-
-    With ``"graph"`` and no graph the sessions cannot be reached, and falling
-    back to a local file would split them from every other instance's, so
-    that is an error rather than a fallback.
-    """
-    if settings.profile_store == "local":
-        return ProfileStore(settings.profile_db)
-    if graph is None:
-        raise ProfileStoreUnavailable.graph_down()
-    return ServerProfileStore(graph)
-
-
-class ProfileStore:
+class SqliteSessionStore:
     """One SQLite file; a short-lived connection per operation keeps it thread-safe."""
 
     def __init__(self, path: Path) -> None:

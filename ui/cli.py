@@ -19,7 +19,7 @@ from assistant.settings import Settings
 
 if TYPE_CHECKING:
     from assistant.api import Assistant
-    from assistant.store import SessionStore
+    from assistant.sessions.store import SessionStore
     from kg.store import GraphStore
 
 
@@ -61,7 +61,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from assistant.api import InvalidInput
+    from assistant.errors import InvalidInput
     from assistant.types import Reply
 
     print("Concierge is ready. Type a message, 'why N' about the Nth suggestion, or 'quit'.")
@@ -118,8 +118,8 @@ def _session_store(settings: Settings, need_graph: bool = False) -> Iterator[tup
 
     Models and indexes are not loaded; everything opened is closed afterwards.
     """
-    from assistant.server_store import ProfileStoreUnavailable
-    from assistant.store import open_session_store
+    from assistant.errors import ProfileStoreUnavailable
+    from assistant.sessions.store import open_session_store
     from kg.store import GraphStore, GraphUnavailable
 
     graph = None
@@ -227,8 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from assistant.api import InvalidInput
-    from assistant.server_store import ProfileStoreUnavailable
+    from assistant.errors import InvalidInput, ProfileStoreUnavailable
     from kg.catalogue import CatalogueError
     from kg.errors import GraphUnavailable
     from retrieval.scorer.interactions import ScorerInputError

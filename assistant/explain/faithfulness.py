@@ -15,8 +15,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from assistant.justify import shared_attribute_paths
-from assistant.linking import GENRE_SYNONYMS, EntityLinker, normalise
+from assistant.explain.templates import shared_attribute_paths
+from assistant.understanding.linking import GENRE_SYNONYMS, EntityLinker, normalise
 from assistant.types import ItemCard
 from kg.schema import CatalogueSchema
 from retrieval.evidence import Evidence

@@ -20,9 +20,9 @@ from collections.abc import Iterable
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from assistant.faithfulness import FaithfulnessChecker, allowed_facts, title_forms
-from assistant.justify import evidence_facts
-from assistant.linking import normalise
+from assistant.explain.faithfulness import FaithfulnessChecker, allowed_facts, title_forms
+from assistant.explain.templates import evidence_facts
+from assistant.understanding.linking import normalise
 from assistant.types import Recommendation
 from kg.schema import CatalogueSchema
 from prompts import load_examples, load_prompt

@@ -22,8 +22,8 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from assistant.linking import EntityLinker, Mention, normalise
-from assistant.profile import PreferenceDelta
+from assistant.understanding.linking import EntityLinker, Mention, normalise
+from assistant.sessions.profile import PreferenceDelta
 from prompts import load_examples, load_prompt
 
 LOGGER = logging.getLogger(__name__)

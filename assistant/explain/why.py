@@ -1,0 +1,26 @@
+"""The answer to "why X?": the stored evidence of a suggestion in words, never a new story."""
+
+from __future__ import annotations
+
+from assistant.types import Recommendation
+from kg.catalogue import Item
+from kg.schema import CatalogueSchema
+from retrieval.features import describe_contributions
+
+
+def why_text(item: Item, recommendation: Recommendation, schema: CatalogueSchema) -> str:
+    """The justification, each graph path, the limits it meets and what raised its score most."""
+    lines = [f"I suggested {item.display_title} because: {recommendation.justification}"]
+    lines += [f"- {path.describe(schema)}" for path in recommendation.evidence.paths]
+    if recommendation.evidence.constraints_met:
+        lines.append(f"- It meets your limits: {'; '.join(recommendation.evidence.constraints_met)}.")
+    raised = describe_contributions(recommendation.evidence.contributions)
+    lines.append(f"- It ranked with a score of {recommendation.score:.2f}; what counted most: {raised}.")
+    return "\n".join(lines)
+
+
+def not_suggested_text(item_id: str, item: Item | None) -> str:
+    """Why there is no answer: an unknown id, or an item never suggested in this conversation."""
+    if item is None:
+        return f"There is no item with id {item_id!r} in the catalogue."
+    return f"I have not suggested {item.display_title} in this conversation, so I have no reasons on record for it."

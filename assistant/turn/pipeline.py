@@ -1,0 +1,97 @@
+"""One turn as seven named stages: understand, remember, retrieve, filter, rank, explain, reply.
+
+:meth:`TurnPipeline.stream` runs them in that order for a session's message
+and yields the reply text as it is written, then the filled
+:class:`~assistant.turn.trace.TurnTrace`.  :meth:`TurnPipeline.recommend` runs
+retrieve to explain for a profile alone, with no storage and no LLM, which is
+what benchmarks score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from assistant.explain.profile_text import describe_delta
+from assistant.sessions.profile import UserProfile
+from assistant.turn.explain import ExplainStage
+from assistant.turn.filter import FilterStage
+from assistant.turn.rank import RankStage
+from assistant.turn.remember import RememberStage
+from assistant.turn.reply import ReplyStage
+from assistant.turn.retrieve import RetrieveStage
+from assistant.turn.trace import TurnTrace
+from assistant.turn.understand import UnderstandStage
+from assistant.types import Recommendation, Reply, TextPart
+from kg.catalogue import Catalogue
+from retrieval.request import RetrievalRequest
+
+
+class TurnPipeline:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        understand: UnderstandStage,
+        remember: RememberStage,
+        retrieve: RetrieveStage,
+        filter: FilterStage,  # noqa: A002 - the stage's name in the README's turn
+        rank: RankStage,
+        explain: ExplainStage,
+        reply: ReplyStage,
+    ) -> None:
+        self.catalogue = catalogue
+        self.understand = understand
+        self.remember = remember
+        self.retrieve = retrieve
+        self.filter = filter
+        self.rank = rank
+        self.explain = explain
+        self.reply = reply
+
+    def stream(self, session_id: str, message: str) -> Iterator[TextPart | TurnTrace]:
+        """Each piece of the reply text as it is written, then the turn's trace (its ``reply`` set)."""
+        trace = TurnTrace(message=message, session_id=session_id)
+        trace.understanding = self.understand.run(message, self.remember.last_suggestions(session_id))
+        remembered = self.remember.run(session_id, message, trace.understanding.delta)
+        trace.profile, trace.turn = remembered.profile, remembered.turn
+        final: list[Recommendation] = []
+        if trace.understanding.intent == "chat":
+            pieces = self.reply.small_talk(message)
+        else:
+            self._rank_into(trace, self.retrieve.request(remembered.profile, message), None)
+            pieces = self.reply.recommendations(message, remembered.profile, trace.recommendations, trace.notes, final)
+        for piece in pieces:
+            trace.texts.append(piece)
+            yield piece
+        trace.recommendations = tuple(final) if trace.understanding.intent != "chat" else ()
+        text = "".join(piece.text for piece in trace.texts)
+        self.remember.record_reply(session_id, remembered.turn, trace.recommendations, text)
+        trace.reply = Reply(
+            session_id=session_id,
+            text=text,
+            intent=trace.understanding.intent,
+            recommendations=trace.recommendations,
+            notes=trace.notes if trace.understanding.intent != "chat" else (),
+            understood=describe_delta(trace.understanding.delta, self.catalogue),
+        )
+        yield trace
+
+    def recommend(self, profile: UserProfile, message: str, n: int | None = None) -> TurnTrace:
+        """Retrieve, filter, rank and explain (templates only) for a profile, without any storage."""
+        return self.recommend_request(self.retrieve.request(profile, message), n, profile)
+
+    def recommend_request(
+        self, request: RetrievalRequest, n: int | None = None, profile: UserProfile | None = None
+    ) -> TurnTrace:
+        """:meth:`recommend` for a request already built, so a caller that replays it embeds the message once."""
+        trace = TurnTrace(message=request.query_text, profile=profile)
+        self._rank_into(trace, request, n)
+        return trace
+
+    def _rank_into(self, trace: TurnTrace, request: RetrievalRequest, n: int | None) -> None:
+        trace.request = request
+        retrieved = self.retrieve.run(request)
+        trace.pool, trace.notes = tuple(retrieved.pool), retrieved.notes
+        filtered = self.filter.run(retrieved.pool, request)
+        trace.allowed, trace.dropped = tuple(filtered.allowed), filtered.dropped
+        trace.ranked = tuple(self.rank.run(filtered.allowed, request, n))
+        trace.recommendations = tuple(self.explain.run(trace.ranked, request))

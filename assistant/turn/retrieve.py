@@ -1,0 +1,39 @@
+"""Stage 3, retrieve: the profile and message become a request, and every source proposes candidates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.sessions.profile import UserProfile
+from retrieval.candidates import Candidate, CandidateGenerator
+from retrieval.embeddings import Embedder
+from retrieval.request import RetrievalRequest
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    pool: list[Candidate]
+    notes: tuple[str, ...]
+
+
+class RetrieveStage:
+    def __init__(self, embedder: Embedder, generator: CandidateGenerator) -> None:
+        self.embedder = embedder
+        self.generator = generator
+
+    def request(self, profile: UserProfile, message: str) -> RetrievalRequest:
+        """What the candidate sources are asked: the profile, the constraints and the message's embedding."""
+        return RetrievalRequest(
+            query_text=message,
+            query_vector=self.embedder.encode_one(message),
+            liked_ids=tuple(profile.liked),
+            disliked_ids=tuple(profile.disliked),
+            seen_ids=tuple(profile.seen),
+            liked_attributes={key: tuple(values) for key, values in profile.liked_attributes.items()},
+            disliked_attributes={key: tuple(values) for key, values in profile.disliked_attributes.items()},
+            constraints=profile.constraints,
+        )
+
+    def run(self, request: RetrievalRequest) -> Retrieved:
+        found = self.generator.generate(request)
+        return Retrieved(pool=found.candidates, notes=tuple(dict.fromkeys(found.notes)))

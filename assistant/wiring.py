@@ -1,0 +1,151 @@
+"""Everything a turn needs, built from :class:`~assistant.settings.Settings`; kept apart from the turn itself.
+
+:class:`Parts` are the things that hold resources (the catalogue, the graph
+connection, the vector index, the session store, the chat model);
+:func:`build_pipeline` assembles the seven stages over them.  A caller that
+wants other parts (an in-memory session store, no graph, a scripted chat
+model) builds :class:`Parts` itself and passes them to the assistant.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from langchain_core.language_models.chat_models import BaseChatModel
+
+from assistant.errors import ProfileStoreUnavailable
+from assistant.explain.evidence import EvidenceBuilder
+from assistant.explain.faithfulness import FaithfulnessChecker
+from assistant.explain.reply_text import ReplyWriter
+from assistant.explain.writer import JustificationWriter
+from assistant.ingest import ingest, read_manifest, vector_location
+from assistant.sessions.mirror import GraphMirror
+from assistant.sessions.store import SessionStore, open_session_store
+from assistant.settings import Settings
+from assistant.turn.explain import ExplainStage
+from assistant.turn.filter import FilterStage
+from assistant.turn.pipeline import TurnPipeline
+from assistant.turn.rank import RankStage
+from assistant.turn.remember import RememberStage
+from assistant.turn.reply import ReplyStage
+from assistant.turn.retrieve import RetrieveStage
+from assistant.turn.understand import UnderstandStage
+from assistant.understanding.extraction import PreferenceExtractor
+from assistant.understanding.interpreter import TurnInterpreter
+from assistant.understanding.linking import EntityLinker
+from kg.catalogue import Catalogue, load_catalogue
+from kg.store import GraphStore, GraphUnavailable
+from retrieval.candidates import CandidateGenerator
+from retrieval.collaborative import CoLikeIndex
+from retrieval.embeddings import Embedder, shared_embedder
+from retrieval.filters import ConstraintFilter
+from retrieval.fusion import load_fusion_weights
+from retrieval.ranking import DEFAULT_WEIGHTS, Ranker, ScorerRanker, WeightedSumRanker
+from retrieval.scorer.serving import load_catalogue_scorer
+from retrieval.scorer.vectors import embedded_item_vectors, stored_vectors
+from retrieval.vector_store import VectorIndex, VectorStoreUnavailable
+
+LOGGER = logging.getLogger(__name__)
+
+
+@dataclass
+class Parts:
+    """The resources one assistant runs on; ``graph`` or ``vector_index`` None means that source is down."""
+
+    settings: Settings
+    catalogue: Catalogue
+    chat_model: BaseChatModel
+    graph: GraphStore | None
+    vector_index: VectorIndex | None
+    sessions: SessionStore
+
+    @classmethod
+    def open(cls, settings: Settings, chat_model: BaseChatModel | None = None, progress: bool = False) -> Parts:
+        """Open every store the settings name, building missing indexes first.
+
+        Sessions live where ``settings.profile_store`` says; with ``"graph"``
+        they share the graph connection opened here, and a graph server that
+        is down is an error rather than a degraded answer.
+        """
+        catalogue = load_catalogue(settings.catalogue)
+        graph = _open_graph(settings)
+        try:
+            sessions = open_session_store(settings, graph)
+        except ProfileStoreUnavailable:
+            if graph is not None:
+                graph.close()
+            raise
+        ingest(settings, catalogue=catalogue, graph=graph, progress=progress, with_graph=graph is not None)
+        vector_index = _open_vectors(settings)
+        if chat_model is None:
+            from assistant.llm import chat_model_from_settings
+
+            chat_model = chat_model_from_settings(settings)
+        return cls(settings, catalogue, chat_model, graph, vector_index, sessions)
+
+    def close(self) -> None:
+        if self.graph is not None:
+            self.graph.close()
+
+
+def build_pipeline(parts: Parts) -> TurnPipeline:
+    """The seven stages over ``parts``, each given only what its one job needs."""
+    settings, catalogue = parts.settings, parts.catalogue
+    colike = CoLikeIndex(catalogue.interactions, list(catalogue.items), settings.min_liked_rating)
+    linker = EntityLinker(catalogue, lambda item_id: float(colike.like_count(item_id)))
+    embedder = shared_embedder(settings.embedding_model, settings.embedding_batch_size)
+    extractor = PreferenceExtractor(parts.chat_model, linker) if settings.llm_extraction else None
+    checker = FaithfulnessChecker(linker, catalogue.schema)
+    justifier = (
+        JustificationWriter(parts.chat_model, checker, catalogue.schema) if settings.llm_justifications else None
+    )
+    explain = ExplainStage(catalogue, EvidenceBuilder(catalogue, parts.graph), checker, justifier)
+    generator = CandidateGenerator(catalogue, colike, parts.vector_index, parts.graph, settings.candidate_pool)
+    return TurnPipeline(
+        catalogue=catalogue,
+        understand=UnderstandStage(TurnInterpreter(linker), extractor),
+        remember=RememberStage(parts.sessions, GraphMirror(parts.graph)),
+        retrieve=RetrieveStage(embedder, generator),
+        filter=FilterStage(ConstraintFilter(catalogue)),
+        rank=RankStage(build_ranker(settings, catalogue, parts.vector_index, embedder), settings.n_recommendations),
+        explain=explain,
+        reply=ReplyStage(ReplyWriter(parts.chat_model, linker), explain, catalogue),
+    )
+
+
+def build_ranker(
+    settings: Settings, catalogue: Catalogue, vector_index: VectorIndex | None, embedder: Embedder
+) -> Ranker:
+    """The trained scorer when a checkpoint is configured, else the weighted sum of source signals."""
+    path = settings.scorer_path
+    if path is None:
+        return WeightedSumRanker(load_fusion_weights(settings.fusion_path) or DEFAULT_WEIGHTS)
+    vectors = stored_vectors(vector_index, list(catalogue.items)) if vector_index is not None else {}
+    if not vectors:
+        vectors = embedded_item_vectors(catalogue.items, catalogue.schema, embedder)(list(catalogue.items))
+    return ScorerRanker(load_catalogue_scorer(path, catalogue, vectors))
+
+
+def _open_graph(settings: Settings) -> GraphStore | None:
+    try:
+        graph = GraphStore.from_settings(settings)
+        graph.health()
+        return graph
+    except GraphUnavailable as exc:
+        if settings.profile_store == "graph":
+            raise ProfileStoreUnavailable.graph_down(exc) from exc
+        LOGGER.warning("knowledge graph unavailable, continuing without it: %s", exc)
+        return None
+
+
+def _open_vectors(settings: Settings) -> VectorIndex | None:
+    manifest = read_manifest(settings)
+    if manifest is None:
+        return None
+    embedder = shared_embedder(settings.embedding_model, settings.embedding_batch_size)
+    try:
+        return VectorIndex(vector_location(settings, manifest), embedder)
+    except VectorStoreUnavailable as exc:
+        LOGGER.warning("vector store unavailable, continuing without it: %s", exc)
+        return None
