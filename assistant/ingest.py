@@ -147,7 +147,7 @@ def ingest(
         graph = None
     owns_graph = with_graph and graph is None
     if owns_graph:
-        graph = GraphStore.from_settings(settings, schema)
+        graph = GraphStore.from_config(settings.graph_config(), schema)
     try:
         current = old if _vectors_current(settings, old, fingerprint) else None
         graph_current = graph is None or graph.item_count() == len(catalogue)

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kg.graph.config import GraphConfig
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_CATALOGUE = REPO_ROOT / "data" / "demo"
 
@@ -147,9 +149,22 @@ class Settings(BaseSettings):
         """Databases and logs of the embedded graph server."""
         return self.data_dir / "graph"
 
+    def graph_config(self) -> GraphConfig:
+        """The graph server as kg takes it: the Neo4j at ``neo4j_uri``, else the embedded ArcadeDB of ``graph_dir``."""
+        return GraphConfig(
+            uri=self.neo4j_uri,
+            user=self.neo4j_user,
+            password=self.neo4j_password.get_secret_value(),
+            database=self.neo4j_database,
+            timeout_s=self.graph_timeout_s,
+            embedded_dir=self.graph_dir,
+            heap_mb=self.arcadedb_heap_mb,
+            startup_timeout_s=self.arcadedb_startup_timeout_s,
+        )
+
     @property
     def fusion_path(self) -> Path:
-        """Weights of the weighted-sum ranker fitted to conversations (``python -m bench.crs --fit-fusion``)."""
+        """Weights of the weighted-sum ranker fitted to conversations (``concierge fit-ranking``)."""
         return self.data_dir / "fusion.json"
 
     @property

@@ -129,7 +129,7 @@ def build_ranker(
 
 def _open_graph(settings: Settings) -> GraphStore | None:
     try:
-        graph = GraphStore.from_settings(settings)
+        graph = GraphStore.from_config(settings.graph_config())
         graph.health()
         return graph
     except GraphUnavailable as exc:

@@ -29,8 +29,9 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from assistant.understanding.linking import normalise
-from assistant.sessions.profile import UserProfile
+from assistant.learning.fit_ranking import NotAWeightedSum, cross_validated
+from assistant.learning.replay import TurnReplayer
+from assistant.learning.turns import ConversationTurn
 from assistant.settings import Settings
 from bench.crs_catalogue import (
     REPORT_FILE,
@@ -38,13 +39,10 @@ from bench.crs_catalogue import (
     build_opendialkg_catalogue,
     build_redial_catalogue,
 )
-from bench.crs_fusion import fit_and_save
-from bench.crs_turns import Turn, read_dataset_turns
+from bench.crs_turns import read_dataset_turns
 from bench.plotting import pyplot, save
 from bench.timing import percentile
 from retrieval.fusion import CUTOFFS, rank_metrics
-from retrieval.ranking import DEFAULT_WEIGHTS, WeightedSumRanker
-from retrieval.request import RetrievalRequest
 
 ANCHORS = {
     "redial": {
@@ -69,75 +67,12 @@ BUILDERS = {
 }
 
 
-def title_index(catalogue: Any) -> dict[str, str]:
-    """Normalised 'Title (Year)' and bare title -> item id, the bare form only when it is unambiguous."""
-    index: dict[str, str] = {}
-    bare: dict[str, set[str]] = {}
-    for item in catalogue.items.values():
-        index.setdefault(normalise(item.display_title), item.id)
-        bare.setdefault(normalise(item.title), set()).add(item.id)
-    for title, ids in bare.items():
-        if len(ids) == 1:
-            index.setdefault(title, next(iter(ids)))
-    return index
-
-
-class Replayer:
-    """Builds the profile a turn's context implies and asks the assistant for a ranked list."""
-
-    def __init__(self, assistant: Any, depth: int) -> None:
-        self.assistant = assistant
-        self.depth = depth
-        self.titles = title_index(assistant.catalogue)
-        self._prepared: dict[Turn, tuple[RetrievalRequest, set[str]]] = {}
-
-    def replay(self, turn: Turn) -> tuple[UserProfile, str, set[str]]:
-        """The profile the seeker's utterances build, everything the seeker said, and every mentioned item id."""
-        understand = self.assistant.pipeline.understand
-        profile = UserProfile()
-        mentioned = {self.titles[key] for key in map(normalise, turn.entities) if key in self.titles}
-        last_named: list[str] = []
-        seeker_text = ""
-        for position, utterance in enumerate(turn.context):
-            if not utterance.strip():
-                continue
-            by_seeker = (len(turn.context) - 1 - position) % 2 == 0
-            if by_seeker:
-                understanding = understand.run(utterance, last_named)
-                profile = profile.apply(understanding.delta)
-                seeker_text = f"{seeker_text} {utterance}".strip()
-                named = [m.item_id for m in understanding.mentions if m.is_item]
-            else:
-                named = [m.item_id for m in understand.interpreter.linker.link(utterance)[0] if m.is_item]
-                last_named = named
-            mentioned.update(named)
-        return profile, seeker_text or " ", mentioned
-
-    def prepared(self, turn: Turn) -> tuple[RetrievalRequest, set[str]]:
-        """The turn's retrieval request and mentioned ids, built once: ranking and fitting both replay every turn."""
-        if turn not in self._prepared:
-            profile, seeker_text, mentioned = self.replay(turn)
-            self._prepared[turn] = self.assistant.pipeline.retrieve.request(profile, seeker_text), mentioned
-        return self._prepared[turn]
-
-    def ranked(self, turn: Turn) -> tuple[list[str], set[str]]:
-        """The top ``depth`` item ids with every mentioned item removed, and the mentioned ids."""
-        request, mentioned = self.prepared(turn)
-        trace = self.assistant.pipeline.recommend_request(request, n=self.depth + len(mentioned))
-        ranked = [entry.candidate.item_id for entry in trace.ranked if entry.candidate.item_id not in mentioned]
-        return ranked[: self.depth], mentioned
-
-    def targets(self, turn: Turn) -> list[str]:
-        """The turn's recommended movies as item ids; one the catalogue lacks becomes an id nothing matches."""
-        return [self.titles.get(normalise(title), "") for title in turn.rec]
-
-
 def score(ranked: list[str], target: str) -> dict[str, float]:
     return rank_metrics(ranked.index(target) + 1 if target in ranked else None)
 
 
-def evaluate(replayer: Replayer, turns: list[Turn]) -> dict[str, Any]:
-    catalogue = replayer.assistant.catalogue.items
+def evaluate(replayer: TurnReplayer, turns: list[ConversationTurn]) -> dict[str, Any]:
+    catalogue = replayer.pipeline.catalogue.items
     totals = dict.fromkeys(rank_metrics(None), 0.0)
     pairs = suggested = out_of_catalogue = unknown_targets = mentioned_targets = 0
     seconds: list[float] = []
@@ -248,11 +183,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work-dir", type=Path, help="where the catalogue and its indexes are built")
     parser.add_argument("--limit", type=int, help="only the first N turns")
     parser.add_argument(
-        "--fit-fusion",
+        "--cross-validate",
         type=int,
         metavar="FOLDS",
-        help="also fit the weighted-sum ranker on these turns: report FOLDS-fold cross-validated metrics "
-        "(by dialogue) and save the weights fitted on all turns for the next runs",
+        help="also report the weighted sum fitted on these turns, cross-validated by dialogue over FOLDS folds "
+        "(nothing is saved; `concierge fit-ranking` fits and saves the weights)",
     )
     args = parser.parse_args(argv)
     settings = Settings()
@@ -264,14 +199,14 @@ def main(argv: list[str] | None = None) -> None:
     assistant = open_assistant(args.dataset, Path(datasets), work)
     result: dict[str, Any] = {"dataset": args.dataset, "turns_file": str(args.turns)}
     try:
-        replayer = Replayer(assistant, depth=max(CUTOFFS))
+        replayer = TurnReplayer(assistant.pipeline, depth=max(CUTOFFS))
         metrics = evaluate(replayer, turns)
-        if args.fit_fusion:
-            ranker = assistant.pipeline.rank.ranker
-            if not isinstance(ranker, WeightedSumRanker):
-                parser.error("--fit-fusion fits the weighted sum, and this catalogue ranks with a trained scorer")
-            start = {**DEFAULT_WEIGHTS, **ranker.weights}
-            result["fusion"] = fit_and_save(replayer, turns, args.fit_fusion, start, str(args.turns))
+        if args.cross_validate:
+            try:
+                fitted = cross_validated(replayer, turns, args.cross_validate)
+            except NotAWeightedSum as exc:
+                parser.error(str(exc))
+            result["fusion"] = {key: value for key, value in fitted.items() if key != "pools"}
     finally:
         assistant.close()
     result["metrics"] = metrics

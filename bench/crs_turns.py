@@ -1,8 +1,10 @@
 """Recommendation turns of the CRS data sets: a turns file as it is, or INSPIRED dialogues cut into turns.
 
-A turn is the dialogue so far (``context``, the seeker's utterance last), the
-movies mentioned in it (``entity``) and the movies the recommender named next
-(``rec``).  ReDial and OpenDialKG ship turns files.  INSPIRED ships whole
+A turn (:class:`~assistant.learning.turns.ConversationTurn`) is the dialogue
+so far, the movies mentioned in it and the movies the recommender named next.
+ReDial and OpenDialKG ship turns files.  ``python -m bench.crs_turns
+--inspired DIALOGUES --out TURNS`` writes INSPIRED's turns in that format, for
+``concierge fit-ranking``.  INSPIRED ships whole
 dialogues with DBpedia links; each recommender utterance that links a movie
 becomes a turn, after consecutive utterances of one speaker are joined so
 that speakers alternate as the replay expects.
@@ -10,36 +12,18 @@ that speakers alternate as the replay expects.
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.learning.turns import ConversationTurn, read_turns
 from bench.crs_catalogue import inspired_display_title, read_inspired_dialogues
 
 SEEKER = "SEEKER"
 RECOMMENDER = "RECOMMENDER"
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One recommendation turn: the dialogue so far and the movies the recommender then named."""
-
-    dialog_id: str
-    context: tuple[str, ...]
-    entities: tuple[str, ...]
-    rec: tuple[str, ...]
-
-
-def read_turns(path: Path) -> Iterator[Turn]:
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            row = json.loads(line)
-            try:
-                yield Turn(str(row["dialog_id"]), tuple(row["context"]), tuple(row.get("entity", ())), tuple(row["rec"]))
-            except KeyError as exc:
-                raise ValueError(f"{path}:{number}: a turn needs {exc.args[0]!r}") from exc
 
 
 @dataclass
@@ -64,7 +48,7 @@ def _stretches(dialogue: list[dict[str, Any]]) -> list[_Stretch]:
     return stretches
 
 
-def read_inspired_turns(path: Path) -> Iterator[Turn]:
+def read_inspired_turns(path: Path) -> Iterator[ConversationTurn]:
     """Every recommender utterance of every dialogue at ``path`` that links a movie, as a turn."""
     for number, dialogue in enumerate(read_inspired_dialogues(path), start=1):
         stretches = _stretches(dialogue)
@@ -76,9 +60,28 @@ def read_inspired_turns(path: Path) -> Iterator[Turn]:
             if not earlier or earlier[-1].role != SEEKER:
                 context = (*context, "")  # the replay reads the last utterance as the seeker's
             entities = tuple(dict.fromkeys(title for part in earlier for title in part.movies))
-            yield Turn(f"{path.stem}-{number}", context, entities, tuple(stretch.movies))
+            yield ConversationTurn(f"{path.stem}-{number}", context, entities, tuple(stretch.movies))
 
 
-def read_dataset_turns(dataset: str, path: Path) -> Iterator[Turn]:
+def read_dataset_turns(dataset: str, path: Path) -> Iterator[ConversationTurn]:
     """The turns of ``path``, read as the data set ships them."""
     return read_inspired_turns(path) if dataset == "inspired" else read_turns(path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Write INSPIRED dialogues as a turns file (JSON lines).")
+    parser.add_argument("--inspired", type=Path, required=True, help="an INSPIRED dialogues file")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with open(args.out, "w", encoding="utf-8") as handle:
+        for turn in read_inspired_turns(args.inspired):
+            row = {"dialog_id": turn.dialog_id, "context": turn.context, "entity": turn.entities, "rec": turn.rec}
+            handle.write(json.dumps(row) + "\n")
+            count += 1
+    print(f"{count} turns written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

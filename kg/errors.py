@@ -7,5 +7,6 @@ class GraphUnavailable(RuntimeError):
     """The graph server is down, unreachable or refused us, within ``timeout_s``.
 
     Callers degrade (recommend without graph evidence) rather than hang: every
-    :class:`kg.store.GraphStore` call raises this within a bounded time.
+    call through a :class:`kg.graph.connection.GraphConnection` raises this
+    within a bounded time.
     """

@@ -36,7 +36,8 @@ class GraphPath:
 
     ``relations[i]`` joins ``nodes[i]`` and ``nodes[i + 1]`` (direction as in the
     schema: ``DIRECTED`` points from the person to the item); ``strength`` is
-    the path's evidence weight (see :meth:`kg.store.GraphStore.candidates`).
+    the path's evidence weight (see
+    :meth:`kg.graph.recommendation_reads.RecommendationReader.candidates`).
     """
 
     nodes: tuple[PathNode, ...]

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 _IDENTIFIER = re.compile(r"^[A-Z][A-Za-z0-9_]*$")
+_FIELD = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def safe_identifier(name: str) -> str:
@@ -21,6 +23,25 @@ def safe_identifier(name: str) -> str:
     if not _IDENTIFIER.fullmatch(name):
         raise ValueError(f"not a safe graph identifier: {name!r}")
     return name
+
+
+def safe_property(name: str) -> str:
+    """Return ``name`` if it is a plain ASCII property name, else raise (property names can't be parameters)."""
+    if not name.isidentifier() or not name.isascii():
+        raise ValueError(f"not a safe property name: {name!r}")
+    return name
+
+
+def key_property(field_name: str) -> str:
+    """The item property holding a field's name_keys (``genres`` -> ``k_genres``), read by constraint filters."""
+    if not _FIELD.fullmatch(field_name):
+        raise ValueError(f"schema field names must be lower-case identifiers, got {field_name!r}")
+    return f"k_{field_name}"
+
+
+def name_key(name: str) -> str:
+    """The identity of an attribute value: casefolded and stripped (as :mod:`kg.constraints` folds)."""
+    return name.casefold().strip()
 
 
 @dataclass(frozen=True)
@@ -108,6 +129,9 @@ class CatalogueSchema:
 USER_LABEL = "User"
 PERSON_LABEL = "Person"
 USER_RELATIONS = ("LIKED", "DISLIKED", "SEEN", "RATED")
+UserEdge = Literal["LIKED", "DISLIKED", "SEEN"]
+# Recording one of a pair removes the other: a person who now dislikes an item no longer likes it.
+OPPOSITE_EDGE: dict[UserEdge, UserEdge | None] = {"LIKED": "DISLIKED", "DISLIKED": "LIKED", "SEEN": None}
 
 MOVIE_SCHEMA = CatalogueSchema(
     item_label="Item",

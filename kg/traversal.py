@@ -6,8 +6,9 @@ items around them with a running sum.  Everything that needs the schema's
 weights and limits happens here, on a few dozen rows, so the rules live in one
 readable place and are the same for every server.
 
-Definitions (used by :meth:`kg.store.GraphStore.candidates` and
-:meth:`~kg.store.GraphStore.paths`):
+Definitions (used by
+:meth:`kg.graph.recommendation_reads.RecommendationReader.candidates` and
+:meth:`~kg.graph.recommendation_reads.RecommendationReader.paths`):
 
 * a *link* is one schema edge between an item and an attribute node, seen
   from the item: ``(item)-[relation]-(attribute)``;

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import json
 import math
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from retrieval.candidates import Candidate
 
@@ -111,6 +114,41 @@ def fit_weights(
         if not improved:
             break
     return {name: round(float(weight), 4) for name, weight in zip(feature_names, weights)}
+
+
+def dialogue_folds(pools: Sequence[TurnPool], folds: int, seed: int = 0) -> list[set[str]]:
+    """Dialogue ids dealt into ``folds`` groups after a seeded shuffle."""
+    dialogues = sorted({pool.group for pool in pools})
+    random.Random(seed).shuffle(dialogues)
+    return [set(dialogues[index::folds]) for index in range(folds)]
+
+
+def cross_validate(pools: Sequence[TurnPool], folds: int, start: Mapping[str, float]) -> dict[str, Any]:
+    """Metrics of every fold ranked with weights fitted on the other folds, pooled over all (turn, target) pairs.
+
+    Every turn of a dialogue falls in the same fold, so no dialogue is scored
+    with weights fitted on its own turns.
+    """
+    names = list(start)
+    totals: dict[str, float] = {}
+    pairs = 0
+    fitted: list[dict[str, float]] = []
+    for held_out in tqdm(dialogue_folds(pools, folds), desc="folds", unit="fold"):
+        train = [pool for pool in pools if pool.group not in held_out]
+        test = [pool for pool in pools if pool.group in held_out]
+        weights = fit_weights(train, names, start)
+        fitted.append(weights)
+        count = sum(len(pool.targets) for pool in test)
+        metrics = recall_metrics(weight_vector(weights, names), test)
+        for name, value in metrics.items():
+            totals[name] = totals.get(name, 0.0) + value * count
+        pairs += count
+    return {
+        **{name: total / max(pairs, 1) for name, total in totals.items()},
+        "folds": folds,
+        "pairs": pairs,
+        "fold_weights": fitted,
+    }
 
 
 def save_fusion_weights(path: Path, weights: Mapping[str, float], fitted_on: Mapping[str, object]) -> None:

@@ -1,8 +1,11 @@
 """Shared fixtures: the demo catalogue, an ingested data directory, assistants.
 
-Expensive things (the ingest, the embedded graph server, the packaged models)
-are built once per test session and shared; every test that changes state
-uses its own session id or its own temporary data directory.
+Two tiers.  The fast tier (``pytest -m fast``) runs turn logic in seconds on
+a small slice of the demo catalogue, a throwaway Chroma index, in-memory
+sessions, no graph server and a scripted chat model (LangChain's fake chat
+model, answering from a list).  The real-parts tier builds the ingest, the
+embedded graph server and the packaged models once per test session; every
+test that changes state uses its own session id or temporary data directory.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ import pytest
 
 from assistant.settings import DEMO_CATALOGUE, Settings
 from kg.catalogue import Catalogue, load_catalogue
+
+SMALL_CATALOGUE_ITEMS = 400
+"""The fast tier's catalogue: the demo's most rated films, enough for every turn rule to find its titles."""
 
 CONCIERGE = Path(sys.executable).with_name("concierge")
 
@@ -94,3 +100,55 @@ def run(ingested_settings: Settings) -> Callable[..., subprocess.CompletedProces
         return subprocess.run([str(CONCIERGE), *arguments], env=environment, capture_output=True, text=True, timeout=600)
 
     return runner
+
+
+@pytest.fixture(scope="session")
+def small_catalogue(demo_catalogue: Catalogue) -> Catalogue:
+    """The demo's most rated films with their ratings: the fast tier's catalogue."""
+    from collections import Counter
+    from dataclasses import replace
+
+    counts = Counter(interaction.item_id for interaction in demo_catalogue.interactions)
+    kept = {item_id for item_id, _ in counts.most_common(SMALL_CATALOGUE_ITEMS)}
+    return replace(
+        demo_catalogue,
+        items={item_id: item for item_id, item in demo_catalogue.items.items() if item_id in kept},
+        interactions=tuple(i for i in demo_catalogue.interactions if i.item_id in kept),
+    )
+
+
+@pytest.fixture(scope="session")
+def small_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings for the fast tier: no scorer checkpoint (the weighted sum ranks), template justifications."""
+    root = tmp_path_factory.mktemp("fast-tier")
+    (root / "catalogue").mkdir()
+    return Settings(data_dir=root / "data", catalogue=root / "catalogue", justifications="template", extraction="rules")
+
+
+@pytest.fixture(scope="session")
+def small_vector_index(small_settings: Settings, small_catalogue: Catalogue):  # noqa: ANN201 - imported lazily
+    """A real Chroma collection of the small catalogue in a temporary directory."""
+    from retrieval.embeddings import shared_embedder
+    from retrieval.vector_store import VectorIndex, VectorLocation, build_collection
+
+    embedder = shared_embedder(small_settings.embedding_model, small_settings.embedding_batch_size)
+    location = VectorLocation(collection="fast-tier", path=small_settings.data_dir / "vectors")
+    build_collection(location, list(small_catalogue.items.values()), small_catalogue.schema, embedder, progress=False)
+    return VectorIndex(location, embedder)
+
+
+@pytest.fixture
+def scripted_assistant(
+    small_settings: Settings, small_catalogue: Catalogue, small_vector_index: object
+) -> Callable[..., object]:
+    """Builds an assistant on the fast tier's parts whose chat model answers with the given texts, in turn."""
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from assistant.api import Assistant
+    from assistant.sessions.memory import InMemorySessionStore
+
+    def build(*responses: str, settings: Settings = small_settings) -> Assistant:
+        chat_model = FakeListChatModel(responses=list(responses) or ["Here you go."])
+        return Assistant(settings, small_catalogue, chat_model, None, small_vector_index, InMemorySessionStore())
+
+    return build

@@ -9,7 +9,9 @@ import pytest
 
 from assistant.api import Assistant
 from assistant.understanding.linking import normalise
-from bench.crs import Replayer, evaluate, score, title_index
+from assistant.learning.replay import TurnReplayer, title_index
+from assistant.learning.turns import ConversationTurn, read_turns
+from bench.crs import evaluate, score
 from bench.crs_catalogue import (
     build_inspired_catalogue,
     build_opendialkg_catalogue,
@@ -19,7 +21,8 @@ from bench.crs_catalogue import (
     development_mentions,
     genre_matches,
 )
-from bench.crs_turns import Turn, read_inspired_turns, read_turns
+from bench.crs_turns import main as crs_turns_main
+from bench.crs_turns import read_inspired_turns
 from kg.catalogue import load_catalogue
 
 ALIEN = "1214"
@@ -43,7 +46,7 @@ def test_a_turns_file_without_rec_is_refused(tmp_path: Path) -> None:
 
 
 def test_replay_builds_the_profile_and_removes_everything_mentioned(fast_assistant: Assistant) -> None:
-    turn = Turn(
+    turn = ConversationTurn(
         dialog_id="t",
         context=(
             "",
@@ -55,7 +58,7 @@ def test_replay_builds_the_profile_and_removes_everything_mentioned(fast_assista
         entities=("Alien (1979)", "Blade Runner (1982)"),
         rec=("Aliens (1986)",),
     )
-    ranked, mentioned = Replayer(fast_assistant, depth=50).ranked(turn)
+    ranked, mentioned = TurnReplayer(fast_assistant.pipeline, depth=50).ranked(turn)
     assert {ALIEN, BLADE_RUNNER} <= mentioned
     assert len(ranked) == 50 and not mentioned & set(ranked)
     items = fast_assistant.catalogue.items
@@ -63,13 +66,13 @@ def test_replay_builds_the_profile_and_removes_everything_mentioned(fast_assista
 
 
 def test_a_target_mentioned_earlier_is_counted_and_never_a_hit(fast_assistant: Assistant) -> None:
-    turn = Turn(
+    turn = ConversationTurn(
         dialog_id="t",
         context=("I loved Alien (1979), what else?",),
         entities=("Alien (1979)",),
         rec=("Alien (1979)", "Aliens (1986)", "No Such Film (2031)"),
     )
-    metrics = evaluate(Replayer(fast_assistant, depth=50), [turn])
+    metrics = evaluate(TurnReplayer(fast_assistant.pipeline, depth=50), [turn])
     assert (metrics["pairs"], metrics["targets_mentioned_before"], metrics["targets_not_in_catalogue"]) == (3, 1, 1)
     assert metrics["out_of_catalogue"] == 0 and metrics["suggested"] == 50
     assert metrics["recall@50"] <= 1 / 3
@@ -159,9 +162,12 @@ def test_inspired_dialogues_are_cut_into_turns_with_alternating_speakers(tmp_pat
     path = tmp_path / "valid_data_dbpedia.jsonl"
     path.write_text(json.dumps(dialogue) + "\n")
     first, second = read_inspired_turns(path)
-    assert first == Turn("valid_data_dbpedia-1", ("",), (), ("Alien",))
+    assert first == ConversationTurn("valid_data_dbpedia-1", ("",), (), ("Alien",))
     assert second.context == ("Try Alien", "Seen it. I want something funny")
     assert second.entities == ("Alien",) and second.rec == ("Joker (2019)", "Knives Out")
+    converted = tmp_path / "turns.jsonl"
+    crs_turns_main(["--inspired", str(path), "--out", str(converted)])
+    assert list(read_turns(converted)) == [first, second]
     path.write_text('{"role": "SEEKER"}\n')
     with pytest.raises(ValueError, match="valid_data_dbpedia.jsonl:1: an INSPIRED dialogue is a JSON list"):
         list(read_inspired_turns(path))

@@ -10,15 +10,17 @@ import numpy as np
 import pytest
 
 from assistant.api import Assistant
-from bench.crs import Replayer
-from bench.crs_fusion import cross_validate, dialogue_folds, turn_pools
-from bench.crs_turns import read_turns
+from assistant.learning.fit_ranking import turn_pools
+from assistant.learning.replay import TurnReplayer
+from assistant.learning.turns import read_turns
 from kg.catalogue import Catalogue, Item
 from kg.schema import MOVIE_SCHEMA
 from retrieval.candidates import Candidate, CandidateGenerator
 from retrieval.collaborative import CoLikeIndex
 from retrieval.fusion import (
     TurnPool,
+    cross_validate,
+    dialogue_folds,
     fit_weights,
     load_fusion_weights,
     recall_metrics,
@@ -112,7 +114,7 @@ def test_the_most_mentioned_items_always_join_the_pool_with_their_prior() -> Non
 
 def test_pools_of_real_turns_match_the_assistants_ranking(fast_assistant: Assistant, datasets_dir: Path) -> None:
     turns = list(read_turns(datasets_dir / "redial" / "valid_turns.jsonl"))[:8]
-    replayer = Replayer(fast_assistant, depth=50)
+    replayer = TurnReplayer(fast_assistant.pipeline, depth=50)
     pools = turn_pools(replayer, turns, ["vector", "graph", "collaborative", "attributes", "popularity"])
     assert len(pools) == 8
     for turn, pool in zip(turns, pools):

@@ -323,7 +323,7 @@ def test_candidates_skip_attributes_over_max_degree(store: GraphStore) -> None:
         dataclasses.replace(r, max_degree=3) if r.field == "genres" else r for r in MOVIE_SCHEMA.relations
     )
     narrow_schema = dataclasses.replace(MOVIE_SCHEMA, relations=relations)
-    narrow = GraphStore(store.driver, schema=narrow_schema, database=store.database, timeout_s=10.0, dialect=store.dialect)
+    narrow = GraphStore(store.connection, narrow_schema)
     found = narrow.candidates(["t-541"], k=50)
     genres_used = {n.key for c in found for p in c.paths for n in p.nodes if n.kind == "Genre"}
     assert "sci-fi" not in genres_used and "action" not in genres_used  # linked to more than 3 items
@@ -500,7 +500,7 @@ def test_from_settings_and_two_stores_share_one_server(store: GraphStore, graph_
         link.symlink_to(graph_dir, target_is_directory=True)
     settings = Settings(data_dir=data_dir, arcadedb_heap_mb=TEST_HEAP_MB, graph_timeout_s=10.0)
     refs = embedded.refcount(graph_dir)
-    one = GraphStore.from_settings(settings)
+    one = GraphStore.from_config(settings.graph_config())
     two = GraphStore.embedded(graph_dir, heap_mb=TEST_HEAP_MB)
     try:
         assert one.server is two.server is store.server

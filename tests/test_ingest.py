@@ -55,7 +55,7 @@ def test_ingest_builds_both_stores_and_is_idempotent(slice_settings: Settings) -
     assert index.count() == SLICE
     toy_story = index.search("Toy Story (1995). Animation, Children, Comedy", 3)
     assert toy_story[0][0] == "1"
-    with GraphStore.from_settings(slice_settings) as graph:
+    with GraphStore.from_config(slice_settings.graph_config()) as graph:
         assert graph.item_count() == SLICE
 
     second = ingest(slice_settings, progress=False)

@@ -10,6 +10,9 @@ import pytest
 
 from assistant.settings import DEMO_CATALOGUE
 from kg.catalogue import Catalogue
+from retrieval.candidates import Candidate
+from retrieval.ranking import ScorerRanker
+from retrieval.request import RetrievalRequest
 from retrieval.scorer.features import FEATURE_NAMES
 from retrieval.scorer.interactions import Event, ScorerInputError, leave_one_out, read_events
 from retrieval.scorer.item_side import build_item_side
@@ -184,3 +187,23 @@ def test_shipped_demo_scorer_is_complete() -> None:
     assert blend.names == FEATURE_NAMES
     assert document["metrics"]["test"]["recall@10"] > 0.15
     assert document["trained_on"]["interactions"] == "interactions.csv.gz"
+
+
+def test_both_rankers_read_the_scorers_features_from_the_candidates(
+    trained: TrainedScorer, demo_catalogue: Catalogue
+) -> None:
+    """The feature contract: the scorer ranker writes its features into the pool and ranks from them alone."""
+    item_ids = list(demo_catalogue.items)[:300]
+    side = build_item_side(item_ids, demo_catalogue.items, random_vectors(item_ids), demo_catalogue.schema, [], [])
+    scorer = trained.scorer.with_side(side)
+    request = RetrievalRequest(
+        query_text="", query_vector=np.zeros(8, dtype=np.float32), liked_ids=tuple(item_ids[:3])
+    )
+    candidates = [Candidate(item_id, {"vector": 0.5}) for item_id in item_ids[3:]]
+    ranked = ScorerRanker(scorer).rank(candidates, request, n=len(candidates))
+    expected = {entry.item_id: entry for entry in scorer.score_items(scorer.history(item_ids[:3]), item_ids[3:])}
+    for entry in ranked:
+        assert set(FEATURE_NAMES) <= set(entry.candidate.features) and entry.candidate.features["vector"] == 0.5
+        assert entry.contributions == expected[entry.candidate.item_id].contributions
+        assert entry.score == expected[entry.candidate.item_id].score
+    assert [entry.score for entry in ranked] == sorted((entry.score for entry in ranked), reverse=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import cli
+from ui import cli
 from assistant.sessions.profile import PreferenceDelta, UserProfile
 from assistant.errors import ProfileStoreUnavailable
 from assistant.sessions.graph import GraphSessionStore

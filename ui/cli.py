@@ -125,7 +125,7 @@ def _session_store(settings: Settings, need_graph: bool = False) -> Iterator[tup
     graph = None
     if settings.profile_store == "graph" or need_graph:
         try:
-            graph = GraphStore.from_settings(settings)
+            graph = GraphStore.from_config(settings.graph_config())
         except GraphUnavailable as exc:
             raise ProfileStoreUnavailable.graph_down(exc, holds_profiles=settings.profile_store == "graph") from exc
     try:
@@ -164,6 +164,34 @@ def cmd_train_scorer(args: argparse.Namespace) -> int:
     print(f"{metrics['users']} users, {metrics['items']} items, trained in {metrics['train_seconds']} s; saved to {out}")
     for split in ("valid", "test"):
         print(f"  {split:5s} " + "  ".join(f"{name} {value:.4f}" for name, value in metrics[split].items()))
+    return 0
+
+
+def cmd_fit_ranking(args: argparse.Namespace) -> int:
+    import json
+
+    from assistant.errors import InvalidInput
+    from assistant.learning.fit_ranking import fit_ranking
+    from assistant.learning.replay import TurnReplayer
+    from assistant.learning.turns import TurnsFileError, read_turns
+    from retrieval.fusion import CUTOFFS
+
+    turns = list(read_turns(args.turns))
+    if not turns:
+        raise TurnsFileError(f"{args.turns} holds no turns")
+    if args.folds < 2:
+        raise InvalidInput(f"--folds must be at least 2, not {args.folds}")
+    with _assistant(args) as assistant:
+        replayer = TurnReplayer(assistant.pipeline, depth=max(CUTOFFS))
+        report = fit_ranking(replayer, turns, args.folds, str(args.turns), assistant.settings.fusion_path)
+    columns = ("recall@1", "recall@10", "recall@50", "ndcg@10")
+    print(f"{'weights':<34}" + "".join(f"{name:>11}" for name in columns))
+    cross = report["cross_validated"]
+    for label, figures in (("in use before", report["as_configured"]), (f"fitted ({cross['folds']}-fold, held out)", cross)):
+        print(f"{label:<34}" + "".join(f"{figures[name]:>11.3f}" for name in columns))
+    print(f"{len(turns)} turns; weights fitted on all of them saved to {report['saved_to']}")
+    if args.report:
+        args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0
 
 
@@ -219,6 +247,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--max-epochs", type=int, default=None, help="cap on the sequence model's epochs")
     train.set_defaults(handler=cmd_train_scorer)
 
+    fit = commands.add_parser("fit-ranking", help="fit the weighted-sum ranker to turns of real conversations")
+    fit.add_argument(
+        "--turns", type=Path, required=True, help="JSON lines with dialog_id, context, rec (and entity) per turn"
+    )
+    fit.add_argument("--folds", type=int, default=5, help="folds by dialogue for the held-out figures")
+    fit.add_argument("--report", type=Path, help="also write the report as JSON here")
+    fit.set_defaults(handler=cmd_fit_ranking)
+
     ui = commands.add_parser("ui", help="start the Gradio web UI")
     ui.add_argument("--host", default=None)
     ui.add_argument("--port", type=int, default=None)
@@ -228,6 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from assistant.errors import InvalidInput, ProfileStoreUnavailable
+    from assistant.learning.fit_ranking import NotAWeightedSum
+    from assistant.learning.turns import TurnsFileError
     from kg.catalogue import CatalogueError
     from kg.errors import GraphUnavailable
     from retrieval.scorer.interactions import ScorerInputError
@@ -235,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (InvalidInput, CatalogueError, ScorerInputError) as exc:
+    except (InvalidInput, CatalogueError, ScorerInputError, NotAWeightedSum, TurnsFileError) as exc:
         print(f"concierge: error: {exc}", file=sys.stderr)
         return 2
     except (ProfileStoreUnavailable, GraphUnavailable) as exc:

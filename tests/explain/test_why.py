@@ -1,0 +1,47 @@
+"""The "why?" text restates the stored recommendation and nothing else."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.explain.why import not_suggested_text, why_text
+from assistant.types import ItemCard, Recommendation
+from kg.catalogue import Item
+from kg.schema import MOVIE_SCHEMA
+from retrieval.evidence import Evidence, PathEvidence, PathNodeEvidence
+
+pytestmark = pytest.mark.fast
+ALIEN = Item("1214", "Alien", 1979, {"genres": ("Horror", "Sci-Fi"), "directors": ("Ridley Scott",)})
+
+
+def stored() -> Recommendation:
+    path = PathEvidence(
+        nodes=(
+            PathNodeEvidence(kind="item", key="541", name="Blade Runner (1982)"),
+            PathNodeEvidence(kind="Person", key="ridley scott", name="Ridley Scott"),
+            PathNodeEvidence(kind="item", key="1214", name="Alien (1979)"),
+        ),
+        relations=("DIRECTED", "DIRECTED"),
+    )
+    evidence = Evidence(
+        paths=(path,), constraints_met=("from 1970",), contributions={"graph": 1.2, "popularity": 0.1, "vector": -0.2}
+    )
+    return Recommendation(
+        item=ItemCard.from_item(ALIEN), score=1.1, evidence=evidence, justification="Like Blade Runner, it shares a director."
+    )
+
+
+def test_why_lists_the_justification_paths_limits_and_what_counted() -> None:
+    lines = why_text(ALIEN, stored(), MOVIE_SCHEMA).splitlines()
+    assert lines[0] == "I suggested Alien (1979) because: Like Blade Runner, it shares a director."
+    assert lines[1].startswith("- Blade Runner (1982) -") and "Ridley Scott" in lines[1] and lines[1].endswith("Alien (1979)")
+    assert lines[2] == "- It meets your limits: from 1970."
+    assert lines[3] == (
+        "- It ranked with a score of 1.10; what counted most: linked in the graph to what you like (+1.20); "
+        "popularity (+0.10)."
+    )
+
+
+def test_no_record_is_said_plainly() -> None:
+    assert not_suggested_text("999999", None) == "There is no item with id '999999' in the catalogue."
+    assert "have not suggested Alien (1979)" in not_suggested_text("1214", ALIEN)
