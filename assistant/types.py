@@ -98,7 +98,9 @@ class ProfileEntry(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    section: str = Field(description="liked, disliked, seen, liked_attributes, disliked_attributes, include, exclude, year_min, year_max, unlinked_mentions")
+    section: str = Field(
+        description="liked, disliked, seen, liked_attributes, disliked_attributes, include, exclude, year_min, year_max, unlinked_mentions"
+    )
     value: str
     field: str | None = None
     label: str

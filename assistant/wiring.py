@@ -10,9 +10,12 @@ model) builds :class:`Parts` itself and passes them to the assistant.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 from langchain_core.language_models.chat_models import BaseChatModel
+from numpy.typing import NDArray
 
 from assistant.errors import ProfileStoreUnavailable
 from assistant.explain.evidence import EvidenceBuilder
@@ -121,7 +124,9 @@ def build_ranker(
     path = settings.scorer_path
     if path is None:
         return WeightedSumRanker(load_fusion_weights(settings.fusion_path) or DEFAULT_WEIGHTS)
-    vectors = stored_vectors(vector_index, list(catalogue.items)) if vector_index is not None else {}
+    vectors: Mapping[str, NDArray[np.float32]] = (
+        stored_vectors(vector_index, list(catalogue.items)) if vector_index is not None else {}
+    )
     if not vectors:
         vectors = embedded_item_vectors(catalogue.items, catalogue.schema, embedder)(list(catalogue.items))
     return ScorerRanker(load_catalogue_scorer(path, catalogue, vectors))

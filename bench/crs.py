@@ -128,7 +128,10 @@ def print_table(dataset: str, metrics: dict[str, Any], fusion: dict[str, Any] | 
         label = f"concierge, fitted ({cross['folds']}-fold)"
         print(f"{label:<30}" + "".join(f"{cross[name]:>11.3f}" for name in columns))
     for model, figures in ANCHORS.get(dataset, {}).items():
-        print(f"{model + ' (published)':<30}" + "".join(f"{figures[c]:>11.3f}" if c in figures else f"{'':>11}" for c in columns))
+        print(
+            f"{model + ' (published)':<30}"
+            + "".join(f"{figures[c]:>11.3f}" if c in figures else f"{'':>11}" for c in columns)
+        )
     bars = BARS.get(dataset)
     if bars:
         print(f"{'bar':<30}" + "".join(f"{bars[c]:>11.3f}" if c in bars else f"{'':>11}" for c in columns))

@@ -32,8 +32,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from assistant.understanding.linking import GENRE_SYNONYMS
 from assistant.settings import REPO_ROOT
+from assistant.understanding.linking import GENRE_SYNONYMS
 from kg.catalogue import INTERACTIONS_FILE, ITEMS_FILE, MENTIONS_FILE
 
 BUILD_SCRIPT = REPO_ROOT / "data" / "build_catalogue.py"
@@ -113,7 +113,9 @@ def close_years(wanted: int | None, year: int | None) -> bool:
     return wanted is None or (year is not None and abs(wanted - year) <= 1)
 
 
-def genre_matches(script: ModuleType, redial: dict[int, Any], movielens: dict[int, Any], joined: set[int]) -> dict[int, int]:
+def genre_matches(
+    script: ModuleType, redial: dict[int, Any], movielens: dict[int, Any], joined: set[int]
+) -> dict[int, int]:
     """ReDial id -> MovieLens id for movies the strict join left out, matched less strictly, for genres and tags only.
 
     ReDial names many films without a year ("Thor"), a year off by one

@@ -32,18 +32,24 @@ from typing import Any
 from rapidfuzz import fuzz
 from tqdm.auto import tqdm
 
-from assistant.understanding.extraction import PreferenceExtractor, combine
-from assistant.understanding.linking import EntityLinker, normalise
 from assistant.settings import Settings
+from assistant.understanding.extraction import PreferenceExtractor, combine
 from assistant.understanding.interpreter import TurnInterpreter
+from assistant.understanding.linking import EntityLinker, normalise
 from bench.plotting import pyplot, save
 from kg.catalogue import load_catalogue
 from retrieval.collaborative import CoLikeIndex
 
 CATEGORIES = ("liked items", "disliked items", "seen items", "liked attributes", "disliked attributes")
 POLARITY_OF_ACT = {
-    "ACC": "liked", "PRO": "liked", "CRI-A": "liked", "IQU": "liked", "ANS": "liked",
-    "REJ": "disliked", "CRI-F": "disliked", "SEE": "seen",
+    "ACC": "liked",
+    "PRO": "liked",
+    "CRI-A": "liked",
+    "IQU": "liked",
+    "ANS": "liked",
+    "REJ": "disliked",
+    "CRI-F": "disliked",
+    "SEE": "seen",
 }
 ATTRIBUTE_SLOTS = {"GENRE", "ACTOR", "DIRECTOR"}
 FREE_TEXT_SLOTS = {"KEYWORDS", "PLOT", "RATING", "OTHER", "YEAR"}
@@ -97,7 +103,13 @@ def user_turns(dialogues: Sequence[dict[str, Any]]) -> Iterator[tuple[str, str, 
         for utterance in dialogue["conversation"]:
             acts = utterance["dialogue_acts"]
             if utterance["participant"] == "AGENT":
-                recommended = [slot[1] for act in acts if act["intent"].startswith("REC") for slot in act["slot_values"] if slot[0] == "TITLE"]
+                recommended = [
+                    slot[1]
+                    for act in acts
+                    if act["intent"].startswith("REC")
+                    for slot in act["slot_values"]
+                    if slot[0] == "TITLE"
+                ]
                 latest = recommended or latest
                 continue
             yield dialogue["conversation_id"], utterance["utterance"], acts, list(latest)
@@ -111,14 +123,14 @@ class GoldReader:
 
     def attribute(self, slot: str, value: str) -> str:
         mentions, _ = self.linker.link(value)
-        grounded = [m for m in mentions if not m.is_item and (slot != "GENRE" or m.field == "genres")]
-        return normalise(grounded[0].value) if grounded else normalise(value)
+        grounded = [m.value for m in mentions if m.value is not None and (slot != "GENRE" or m.field == "genres")]
+        return normalise(grounded[0]) if grounded else normalise(value)
 
     def theme(self, value: str) -> str | None:
         """A KEYWORDS value that is a catalogue tag as a whole ("zombies", "time travel"), canonical; else None."""
         mentions, _ = self.linker.link(value)
-        tags = [m for m in mentions if m.field == "tags" and normalise(m.surface) == normalise(value)]
-        return normalise(tags[0].value) if tags else None
+        tags = [m.value for m in mentions if m.field == "tags" and m.value and normalise(m.surface) == normalise(value)]
+        return normalise(tags[0]) if tags else None
 
     def read(self, acts: Iterable[dict[str, Any]], latest: list[str]) -> tuple[dict[str, set[str]], Counter[str]]:
         gold: dict[str, set[str]] = defaultdict(set)
@@ -172,7 +184,7 @@ def evaluate(
     free_text: Counter[str] = Counter()
     turns = list(user_turns(dialogues))
     for dialogue_id, utterance, acts, latest in tqdm(turns, desc="utterances", unit="utt"):
-        latest_ids = [m.item_id for title in latest for m in interpreter.linker.link(title)[0][:1] if m.is_item]
+        latest_ids = [m.item_id for title in latest for m in interpreter.linker.link(title)[0][:1] if m.item_id]
         gold, unscored = gold_reader.read(acts, latest)
         free_text += unscored
         predicted = predicted_sets(interpreter, utterance, latest_ids, extractor)
@@ -183,7 +195,9 @@ def evaluate(
             tally.false_positive += len(extra)
             tally.false_negative += len(missed)
             if extra or missed:
-                tally.misses.append({"dialogue": dialogue_id, "utterance": utterance, "extra": sorted(extra), "missed": sorted(missed)})
+                tally.misses.append(
+                    {"dialogue": dialogue_id, "utterance": utterance, "extra": sorted(extra), "missed": sorted(missed)}
+                )
     return tallies, free_text, len(turns)
 
 
@@ -203,7 +217,12 @@ def plot(metrics: dict[str, dict[str, float]], path: Path) -> None:
     figure, axes = plt.subplots(figsize=(9, 3.8))
     width = 0.27
     for offset, measure in enumerate(("precision", "recall", "f1")):
-        axes.bar([i + (offset - 1) * width for i in range(len(names))], [metrics[n][measure] for n in names], width, label=measure)
+        axes.bar(
+            [i + (offset - 1) * width for i in range(len(names))],
+            [metrics[n][measure] for n in names],
+            width,
+            label=measure,
+        )
     axes.set_xticks(range(len(names)), names, rotation=15)
     axes.set_ylim(0, 1)
     axes.set_title("Preference extraction on IARD (user utterances of 77 ReDial dialogues)")
@@ -218,7 +237,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--plot", type=Path, help="bar chart of precision, recall and F1 per category")
     parser.add_argument("--catalogue", type=Path, help="catalogue directory (default: the settings')")
     parser.add_argument("--llm", action="store_true", help="add the chat model's proposals (the settings' model)")
-    parser.add_argument("--dialogues", type=int, help="only the first N dialogues (the LLM takes seconds per utterance)")
+    parser.add_argument(
+        "--dialogues", type=int, help="only the first N dialogues (the LLM takes seconds per utterance)"
+    )
     args = parser.parse_args(argv)
     settings = Settings(**({"catalogue": args.catalogue} if args.catalogue else {}))
     catalogue = load_catalogue(settings.catalogue)
@@ -244,7 +265,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         misses = {category: tally.misses for category, tally in tallies.items()}
-        report = {"metrics": metrics, "reader": reader, "utterances": turns, "unscored_slots": dict(free_text), "misses": misses}
+        report = {
+            "metrics": metrics,
+            "reader": reader,
+            "utterances": turns,
+            "unscored_slots": dict(free_text),
+            "misses": misses,
+        }
         args.json.write_text(json.dumps(report, indent=2))
     if args.plot:
         plot(metrics, args.plot)

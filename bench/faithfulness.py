@@ -19,7 +19,9 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from tqdm.auto import tqdm
 
@@ -27,6 +29,11 @@ from assistant.settings import Settings
 from assistant.types import Recommendation
 
 SAMPLE = 20
+
+
+def _movie_name(names: dict[str, str], match: re.Match[str]) -> str:
+    """ReDial's ``@123`` movie reference as the movie's name, when the dialogue names it."""
+    return names.get(match.group(1), match.group(0))
 
 
 def requests_from_dialogues(path: Path) -> Iterator[str]:
@@ -39,7 +46,7 @@ def requests_from_dialogues(path: Path) -> Iterator[str]:
             for message in dialogue["messages"]:
                 if message["senderWorkerId"] != seeker or not (message["item"] or message["entity"]):
                     continue
-                text = re.sub(r"@(\d+)", lambda match: names.get(match.group(1), match.group(0)), message["text"])
+                text = re.sub(r"@(\d+)", partial(_movie_name, names), message["text"])
                 if "@" not in text and len(text) > 12:
                     yield text
                     break
@@ -68,7 +75,8 @@ def run(settings: Settings, dialogues: Path, minimum: int) -> tuple[dict[str, fl
         "faithful": sum(ok for _, _, ok in checked) / n,
         "llm_faithful_first_try": sum(
             ok and rec.justification_source == "llm" and rec.llm_attempts == 1 for _, rec, ok in checked
-        ) / n,
+        )
+        / n,
         "llm_faithful": sum(ok and rec.justification_source == "llm" for _, rec, ok in checked) / n,
         "template": sum(rec.justification_source == "template" for _, rec, _ in checked) / n,
         "seconds": time.perf_counter() - started,
@@ -84,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--minimum", type=int, default=300, help="stop after at least this many recommendations")
     parser.add_argument("--seed", type=int, default=0, help="which hand-check sample to print")
     args = parser.parse_args(argv)
-    overrides: dict[str, object] = {"justifications": "llm"}
+    overrides: dict[str, Any] = {"justifications": "llm"}
     if args.data_dir:
         overrides["data_dir"] = args.data_dir
     settings = Settings(**overrides)

@@ -27,7 +27,9 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -129,7 +131,9 @@ class SyntheticCatalogue:
             FieldShape("studios", studios, (1, 2), (0.9, 0.1), ZipfSampler(len(studios), 1.0, offset=5)),
             FieldShape("countries", COUNTRIES, (1, 2), (0.9, 0.1), ZipfSampler(len(COUNTRIES), 1.5)),
             FieldShape("languages", LANGUAGES, (1, 2), (0.9, 0.1), ZipfSampler(len(LANGUAGES), 1.5)),
-            FieldShape("tags", tags, (0, 1, 2, 3, 4), (0.3, 0.25, 0.2, 0.15, 0.1), ZipfSampler(len(tags), 1.0, offset=2)),
+            FieldShape(
+                "tags", tags, (0, 1, 2, 3, 4), (0.3, 0.25, 0.2, 0.15, 0.1), ZipfSampler(len(tags), 1.0, offset=2)
+            ),
         )
         self.popular: list[str] = []
 
@@ -177,7 +181,7 @@ def degree_summary(items: Sequence[Item]) -> dict[str, dict[str, float]]:
     for name in fields:
         degrees = np.array(list(Counter(v for item in items for v in item.values(name)).values()))
         summary[name] = {
-            "values": int(len(degrees)),
+            "values": len(degrees),
             "median": float(np.median(degrees)),
             "p99": float(np.percentile(degrees, 99)),
             "max": int(degrees.max()),
@@ -229,7 +233,7 @@ def measure_latency(store: GraphStore, liked_pool: Sequence[str], queries: int, 
             path_queries.append(query)
     path_s: list[float] = []
     for index, query in enumerate(tqdm(path_queries, desc="paths()", unit="call")):
-        elapsed = timed(lambda: store.paths(query.from_ids, query.to_id, max_hops=2))
+        elapsed = timed(partial(store.paths, query.from_ids, query.to_id, max_hops=2))
         if index >= WARMUP_CALLS:
             path_s.append(elapsed)
     if not candidate_s or not path_s:
@@ -337,11 +341,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options; ``argv`` lets tests call :func:`main` without a subprocess."""
     parser = argparse.ArgumentParser(prog="python -m bench.graph", description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, required=True, help="where to write the results")
-    parser.add_argument("--synthetic-items", type=int, default=1_000_000, help="size of the synthetic catalogue (0 skips it)")
+    parser.add_argument(
+        "--synthetic-items", type=int, default=1_000_000, help="size of the synthetic catalogue (0 skips it)"
+    )
     parser.add_argument("--queries", type=int, default=200, help="timed calls of each kind, after the warm-up")
     parser.add_argument("--plot", type=Path, help="PNG bar chart of the latencies")
     parser.add_argument("--catalogue", type=Path, default=DEMO_CATALOGUE, help="the demo catalogue directory")
-    parser.add_argument("--heap-mb", type=int, help="ArcadeDB heap (default: CONCIERGE_ARCADEDB_HEAP_MB or the settings default)")
+    parser.add_argument(
+        "--heap-mb", type=int, help="ArcadeDB heap (default: CONCIERGE_ARCADEDB_HEAP_MB or the settings default)"
+    )
     return parser.parse_args(argv)
 
 
@@ -349,7 +357,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Run both data sets one after the other (never together: each server wants the CPU to itself)."""
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="concierge-bench-graph-") as tmp:
-        overrides = {"data_dir": Path(tmp)}
+        overrides: dict[str, Any] = {"data_dir": Path(tmp)}
         if args.heap_mb:
             overrides["arcadedb_heap_mb"] = args.heap_mb
         settings = Settings(**overrides)

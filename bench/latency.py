@@ -15,6 +15,7 @@ import json
 import statistics
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -55,9 +56,9 @@ def measure(settings: Settings, turns: int) -> dict[str, float]:
     retrieval: list[float] = []
     for index in tqdm(range(turns), desc="turns", unit="turn"):
         message = MESSAGES[index % len(MESSAGES)]
-        warm.append(timed(lambda: assistant.chat(f"bench-{uuid.uuid4().hex}", message)))
+        warm.append(timed(partial(assistant.chat, f"bench-{uuid.uuid4().hex}", message)))
         profile = UserProfile().apply(assistant.pipeline.understand.run(message).delta)
-        retrieval.append(timed(lambda: assistant.recommend(profile, message)))
+        retrieval.append(timed(partial(assistant.recommend, profile, message)))
     assistant.close()
     results["warm_turn_p50_s"] = statistics.median(warm)
     results["warm_turn_p95_s"] = percentile(warm, 0.95)

@@ -340,4 +340,3 @@ def run_recbole(
         best_epoch=best["epoch"] + 1,
         budget=_budget(config),
     )
-

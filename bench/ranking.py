@@ -20,6 +20,7 @@ import random
 import statistics
 import tempfile
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,7 @@ def scoring_latency(
     for user in rng.sample(range(len(split.users)), min(users, len(split.users))):
         history = History(split.test_history(user))
         candidates = rng.sample(ids, min(LATENCY_CANDIDATES, len(ids)))
-        timings.append(timed(lambda history=history, candidates=candidates: scorer.score_items(history, candidates)))
+        timings.append(timed(partial(scorer.score_items, history, candidates)))
     baseline_times = [timed(baseline) for _ in range(50)]
     base = statistics.median(baseline_times)
     p50, p95 = percentile(timings, 0.5), percentile(timings, 0.95)
@@ -152,7 +153,10 @@ def run_concierge(
     catalogue = load_catalogue(catalogue_dir)
     embedder = shared_embedder("packaged:all-MiniLM-L6-v2")
     vectors = embedded_item_vectors(catalogue.items, catalogue.schema, embedder)
-    runs, seconds, epochs, latency = [], [], [], {}
+    runs: list[dict[str, Any]] = []
+    seconds: list[float] = []
+    epochs: list[int] = []
+    latency: dict[str, float] = {}
     for seed in seeds:
         config = ScorerTrainingConfig(seed=seed)
         trained = train_scorer(read_events(ratings), catalogue.items, catalogue.schema, vectors, config)

@@ -622,7 +622,10 @@ def main(argv: list[str] | None = None) -> None:
     """Command line: build, then print the report."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument(
-        "--movielens", type=Path, required=True, help="MovieLens latest-small folder (movies.csv, ratings.csv, tags.csv)."
+        "--movielens",
+        type=Path,
+        required=True,
+        help="MovieLens latest-small folder (movies.csv, ratings.csv, tags.csv).",
     )
     parser.add_argument(
         "--dbpedia",

@@ -38,6 +38,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,7 +70,9 @@ def _package_dir() -> Path:
     """Folder of the ``arcadedb_embedded`` package, found without importing it (no JPype)."""
     spec = importlib.util.find_spec("arcadedb_embedded")
     if spec is None or not spec.submodule_search_locations:
-        raise GraphUnavailable("the embedded graph needs the 'arcadedb-embedded' package (pip install arcadedb-embedded)")
+        raise GraphUnavailable(
+            "the embedded graph needs the 'arcadedb-embedded' package (pip install arcadedb-embedded)"
+        )
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -125,7 +128,7 @@ def _port_open(port: int, timeout: float = 0.5) -> bool:
 
 
 @contextmanager
-def _dir_lock(graph_dir: Path):
+def _dir_lock(graph_dir: Path) -> Iterator[None]:
     """An exclusive lock on ``graph_dir`` across processes (held while starting or adopting)."""
     if fcntl is None:  # pragma: no cover
         yield
@@ -243,9 +246,7 @@ class EmbeddedArcadeDB:
                     if not self.owned:  # the state file no longer names it: not ours to stop
                         return False
                 else:
-                    others = [
-                        int(c) for c in state.get("clients", []) if int(c) != os.getpid() and _pid_alive(int(c))
-                    ]
+                    others = [int(c) for c in state.get("clients", []) if int(c) != os.getpid() and _pid_alive(int(c))]
                     if others and self.alive():
                         owner = int(state.get("owner_pid") or 0)
                         self._write_state(owner if owner != os.getpid() else others[0], others)
@@ -410,7 +411,13 @@ class EmbeddedArcadeDB:
             self.stop()
             raise
         self.startup_s = time.monotonic() - started
-        log.info("arcadedb: started pid %s (bolt %s, http %s) in %.2fs", self.pid, self.bolt_port, self.http_port, self.startup_s)
+        log.info(
+            "arcadedb: started pid %s (bolt %s, http %s) in %.2fs",
+            self.pid,
+            self.bolt_port,
+            self.http_port,
+            self.startup_s,
+        )
 
     def _wait_ready(self, deadline: float, console_path: Path, offset: int) -> None:
         while True:
@@ -441,11 +448,15 @@ class EmbeddedArcadeDB:
 
     def _ensure_database(self) -> None:
         if not self._database_exists():
-            status, body = self._http("POST", "/api/v1/server", {"command": f"create database {self.database}"}, timeout=60.0)
+            status, body = self._http(
+                "POST", "/api/v1/server", {"command": f"create database {self.database}"}, timeout=60.0
+            )
             if status >= 300 and b"already exists" not in body:
                 raise GraphUnavailable(f"ArcadeDB could not create database {self.database!r}: {body[:300]!r}")
 
-    def _http(self, method: str, path: str, payload: dict | None = None, timeout: float = 10.0, auth: bool = True) -> tuple[int, bytes]:
+    def _http(
+        self, method: str, path: str, payload: dict | None = None, timeout: float = 10.0, auth: bool = True
+    ) -> tuple[int, bytes]:
         data = json.dumps(payload).encode() if payload is not None else None
         request = urllib.request.Request(self.http_url + path, data=data, method=method)
         if data is not None:
@@ -513,7 +524,9 @@ def acquire(
     with _registry_lock:
         server = _registry.get(key)
         if server is None or not server.alive():
-            server = EmbeddedArcadeDB(key, heap_mb=heap_mb, startup_timeout_s=startup_timeout_s, jvm_args=tuple(jvm_args)).start()
+            server = EmbeddedArcadeDB(
+                key, heap_mb=heap_mb, startup_timeout_s=startup_timeout_s, jvm_args=tuple(jvm_args)
+            ).start()
             _register_atexit()
             _registry[key] = server
             _refcounts[key] = 0

@@ -138,13 +138,22 @@ MOVIE_SCHEMA = CatalogueSchema(
     item_noun="movie",
     relations=(
         AttributeRelation("genres", "Genre", "HAS_GENRE", "genre", 0.6, "is also", max_degree=2500),
-        AttributeRelation("directors", "Person", "DIRECTED", "directed by", 3.0, "was directed by", value_is_subject=True),
+        AttributeRelation(
+            "directors", "Person", "DIRECTED", "directed by", 3.0, "was directed by", value_is_subject=True
+        ),
         AttributeRelation("cast", "Person", "ACTED_IN", "starring", 1.5, "stars", value_is_subject=True),
         AttributeRelation("writers", "Person", "WROTE", "written by", 2.0, "was written by", value_is_subject=True),
         AttributeRelation("composers", "Person", "SCORED", "music by", 1.2, "has music by", value_is_subject=True),
         AttributeRelation("studios", "Company", "PRODUCED_BY", "produced by", 0.8, "was produced by", max_degree=400),
         AttributeRelation(
-            "countries", "Country", "FROM_COUNTRY", "from", 0.3, "is from", in_item_text=False, linkable=False,
+            "countries",
+            "Country",
+            "FROM_COUNTRY",
+            "from",
+            0.3,
+            "is from",
+            in_item_text=False,
+            linkable=False,
             max_degree=300,
         ),
         AttributeRelation(
@@ -152,8 +161,15 @@ MOVIE_SCHEMA = CatalogueSchema(
         ),
         AttributeRelation("tags", "Tag", "TAGGED", "tagged", 1.0, "is also tagged", link_min_items=2, max_degree=400),
         AttributeRelation(
-            "series", "Series", "IN_SERIES", "carries the title", 3.0, "carries the title", in_item_text=False,
-            linkable=False, max_degree=40,
+            "series",
+            "Series",
+            "IN_SERIES",
+            "carries the title",
+            3.0,
+            "carries the title",
+            in_item_text=False,
+            linkable=False,
+            max_degree=40,
         ),
     ),
 )

@@ -5,7 +5,20 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_TRAILING_ARTICLES = (", The", ", A", ", An", ", Les", ", La", ", Le", ", L'", ", Il", ", El", ", Die", ", Das", ", Der")
+_TRAILING_ARTICLES = (
+    ", The",
+    ", A",
+    ", An",
+    ", Les",
+    ", La",
+    ", Le",
+    ", L'",
+    ", Il",
+    ", El",
+    ", Die",
+    ", Das",
+    ", Der",
+)
 
 
 def natural_title(title: str) -> str:

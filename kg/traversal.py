@@ -135,7 +135,9 @@ def source_attributes(links: Iterable[Link], weights: Weights) -> list[SourceAtt
         best = max(weights.strength(link.relation, attribute.degree) for link in attribute.links)
         n_items = len({link.item_id for link in attribute.links})
         attribute.f = best * (1.0 + math.log(n_items))
-        attribute.links.sort(key=lambda l: (-weights.strength(l.relation, attribute.degree), l.item_id, l.relation))
+        attribute.links.sort(
+            key=lambda link: (-weights.strength(link.relation, attribute.degree), link.item_id, link.relation)
+        )
     return list(by_eid.values())
 
 
@@ -187,7 +189,9 @@ def build_candidate(
         else:
             t2 = weights.pick_relation(t1, edge_types.get((item_id, plan.attribute.eid), ()))
         paths.append(
-            GraphPath(nodes=(plan.link.item_node(), plan.attribute.node(), target), relations=(t1, t2), strength=plan.strength)
+            GraphPath(
+                nodes=(plan.link.item_node(), plan.attribute.node(), target), relations=(t1, t2), strength=plan.strength
+            )
         )
     return GraphCandidate(item_id=item_id, score=float(score), paths=tuple(paths))
 
@@ -223,7 +227,9 @@ def narrow(links: Iterable[Link], weights: Weights) -> dict[str, Link]:
         if not weights.usable(link) or link.degree > FOUR_HOP_MAX_DEGREE:
             continue
         current = chosen.get(link.eid)
-        if current is None or weights.strength(link.relation, link.degree) > weights.strength(current.relation, current.degree):
+        if current is None or weights.strength(link.relation, link.degree) > weights.strength(
+            current.relation, current.degree
+        ):
             chosen[link.eid] = link
     return chosen
 

@@ -24,7 +24,9 @@ from retrieval.collaborative import CoLikeIndex, CoLikeSignal
 from retrieval.request import RetrievalRequest
 from retrieval.vector_store import VectorIndex, VectorStoreUnavailable
 
-GRAPH_DOWN_NOTE = "The knowledge graph is unreachable right now, so these suggestions rest on descriptions and ratings only."
+GRAPH_DOWN_NOTE = (
+    "The knowledge graph is unreachable right now, so these suggestions rest on descriptions and ratings only."
+)
 VECTOR_DOWN_NOTE = "The text index is unavailable right now, so these suggestions rest on the graph and ratings only."
 
 

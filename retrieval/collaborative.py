@@ -52,7 +52,9 @@ class CoLikeIndex:
         rated = (self._ratings > 0).astype(np.float32)
         rating_counts = np.asarray(rated.sum(axis=0)).ravel()
         rating_sums = np.asarray(self._ratings.sum(axis=0)).ravel()
-        self._mean_rating = np.divide(rating_sums, rating_counts, out=np.zeros_like(rating_sums), where=rating_counts > 0)
+        self._mean_rating = np.divide(
+            rating_sums, rating_counts, out=np.zeros_like(rating_sums), where=rating_counts > 0
+        )
         self._rating_counts = rating_counts
 
     def like_count(self, item_id: str) -> int:

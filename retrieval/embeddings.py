@@ -47,7 +47,10 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        return int(self._model.get_embedding_dimension())
+        dimension = self._model.get_embedding_dimension()
+        if dimension is None:
+            raise ValueError(f"{self.model_spec} does not say how long its embeddings are")
+        return int(dimension)
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> NDArray[np.float32]:
         with self._lock:

@@ -54,6 +54,4 @@ def evidence_sources(features: Mapping[str, float]) -> tuple[str, ...]:
 def describe_contributions(contributions: Mapping[str, float], most: int = 3) -> str:
     """The features that raised a score most, in plain words with their shares."""
     raised = sorted(((value, name) for name, value in contributions.items() if value > 0), reverse=True)[:most]
-    return "; ".join(
-        f"{FEATURES[name].label if name in FEATURES else name} (+{value:.2f})" for value, name in raised
-    )
+    return "; ".join(f"{FEATURES[name].label if name in FEATURES else name} (+{value:.2f})" for value, name in raised)

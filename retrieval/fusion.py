@@ -113,7 +113,7 @@ def fit_weights(
                     weights, best, improved = trial, value, True
         if not improved:
             break
-    return {name: round(float(weight), 4) for name, weight in zip(feature_names, weights)}
+    return {name: round(float(weight), 4) for name, weight in zip(feature_names, weights, strict=True)}
 
 
 def dialogue_folds(pools: Sequence[TurnPool], folds: int, seed: int = 0) -> list[set[str]]:

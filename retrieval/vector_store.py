@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,6 +22,9 @@ from kg.catalogue import Item
 from kg.schema import CatalogueSchema
 from retrieval.embeddings import Embedder
 from retrieval.item_text import item_text
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
 
 WRITE_BATCH = 2000
 
@@ -39,7 +43,7 @@ class VectorLocation:
     port: int = 8000
 
 
-def _client(location: VectorLocation):  # noqa: ANN202 - chromadb's client classes are not public types
+def _client(location: VectorLocation) -> ClientAPI:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -134,7 +138,10 @@ class VectorIndex:
             result = self._collection.get(ids=list(item_ids), include=["embeddings"])
         except Exception as exc:
             raise VectorStoreUnavailable(f"vector lookup failed: {exc}") from exc
+        embeddings = result["embeddings"]
+        if embeddings is None:
+            raise VectorStoreUnavailable("the vector store returned no embeddings")
         return {
             item_id: np.asarray(vector, dtype=np.float32)
-            for item_id, vector in zip(result["ids"], result["embeddings"], strict=True)
+            for item_id, vector in zip(result["ids"], list(embeddings), strict=True)
         }

@@ -97,7 +97,9 @@ def run(ingested_settings: Settings) -> Callable[..., subprocess.CompletedProces
     }
 
     def runner(*arguments: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(CONCIERGE), *arguments], env=environment, capture_output=True, text=True, timeout=600)
+        return subprocess.run(
+            [str(CONCIERGE), *arguments], env=environment, capture_output=True, text=True, timeout=600
+        )
 
     return runner
 
@@ -126,7 +128,7 @@ def small_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def small_vector_index(small_settings: Settings, small_catalogue: Catalogue):  # noqa: ANN201 - imported lazily
+def small_vector_index(small_settings: Settings, small_catalogue: Catalogue):
     """A real Chroma collection of the small catalogue in a temporary directory."""
     from retrieval.embeddings import shared_embedder
     from retrieval.vector_store import VectorIndex, VectorLocation, build_collection

@@ -165,7 +165,9 @@ def test_why_answers_from_stored_evidence(fast_assistant: Assistant) -> None:
     answer = fast_assistant.why(sid, first.item.id)
     assert answer.suggested and answer.recommendation == first
     assert first.justification in answer.text
-    not_suggested = next(item_id for item_id in ("1", "2", "3") if item_id not in {r.item.id for r in reply.recommendations})
+    not_suggested = next(
+        item_id for item_id in ("1", "2", "3") if item_id not in {r.item.id for r in reply.recommendations}
+    )
     answer = fast_assistant.why(sid, not_suggested)
     assert not answer.suggested and "have not suggested" in answer.text
     assert "no item with id" in fast_assistant.why(sid, "no-such-id").text

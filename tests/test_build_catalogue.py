@@ -122,7 +122,9 @@ def test_movielens_title_keys_include_alternative_titles() -> None:
     assert "the gates of hell" in bc.movielens_title_keys(
         "City of the Living Dead (a.k.a. Gates of Hell, The) (Paura nella città dei morti viventi)"
     )
-    assert "the city of lost children" in bc.movielens_title_keys("City of Lost Children, The (Cité des enfants perdus, La)")
+    assert "the city of lost children" in bc.movielens_title_keys(
+        "City of Lost Children, The (Cité des enfants perdus, La)"
+    )
 
 
 def test_movielens_title_keys_for_star_wars_episodes() -> None:

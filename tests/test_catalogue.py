@@ -110,7 +110,7 @@ def test_missing_files_are_reported(tmp_path: Path) -> None:
     with pytest.raises(CatalogueError, match="does not exist"):
         load_catalogue(tmp_path / "nowhere")
     tmp_path.joinpath("empty").mkdir()
-    with pytest.raises(CatalogueError, match="missing catalogue file items.jsonl"):
+    with pytest.raises(CatalogueError, match=r"missing catalogue file items\.jsonl"):
         load_catalogue(tmp_path / "empty")
 
 

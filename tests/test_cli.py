@@ -32,7 +32,9 @@ def test_ask_json_why_picture_and_profile(
 
     shown = run("profile", "show", "--session", session)
     assert json.loads(shown.stdout)["liked"] == ["2571", "541"]
-    assert fast_assistant.parts.graph is not None and fast_assistant.parts.graph.user_edges(session) == {"LIKED": {"2571", "541"}}
+    assert fast_assistant.parts.graph is not None and fast_assistant.parts.graph.user_edges(session) == {
+        "LIKED": {"2571", "541"}
+    }
     deleted = run("profile", "delete", "--session", session)
     assert deleted.returncode == 0 and "the graph" in deleted.stdout
     assert fast_assistant.parts.graph.user_edges(session) == {}

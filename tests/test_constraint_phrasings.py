@@ -19,7 +19,8 @@ from assistant.sessions.profile import UserProfile
 from kg.constraints import Constraints
 
 CASES: list[dict[str, Any]] = [
-    json.loads(line) for line in (Path(__file__).parent / "cases" / "constraint_phrasings.jsonl").read_text().splitlines()
+    json.loads(line)
+    for line in (Path(__file__).parent / "cases" / "constraint_phrasings.jsonl").read_text().splitlines()
 ]
 
 

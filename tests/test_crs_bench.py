@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from assistant.api import Assistant
-from assistant.understanding.linking import normalise
 from assistant.learning.replay import TurnReplayer, title_index
 from assistant.learning.turns import ConversationTurn, read_turns
+from assistant.understanding.linking import normalise
 from bench.crs import evaluate, score
 from bench.crs_catalogue import (
     build_inspired_catalogue,
@@ -41,7 +41,7 @@ def test_scores_count_the_position_of_the_recommended_movie() -> None:
 def test_a_turns_file_without_rec_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "turns.jsonl"
     path.write_text(json.dumps({"dialog_id": "1", "context": ["hi"]}) + "\n")
-    with pytest.raises(ValueError, match="turns.jsonl:1: a turn needs 'rec'"):
+    with pytest.raises(ValueError, match=r"turns\.jsonl:1: a turn needs 'rec'"):
         list(read_turns(path))
 
 
@@ -169,7 +169,7 @@ def test_inspired_dialogues_are_cut_into_turns_with_alternating_speakers(tmp_pat
     crs_turns_main(["--inspired", str(path), "--out", str(converted)])
     assert list(read_turns(converted)) == [first, second]
     path.write_text('{"role": "SEEKER"}\n')
-    with pytest.raises(ValueError, match="valid_data_dbpedia.jsonl:1: an INSPIRED dialogue is a JSON list"):
+    with pytest.raises(ValueError, match=r"valid_data_dbpedia\.jsonl:1: an INSPIRED dialogue is a JSON list"):
         list(read_inspired_turns(path))
 
 

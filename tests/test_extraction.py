@@ -7,8 +7,8 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.api import Assistant
 from assistant.understanding.extraction import PreferenceExtractor, ProposalError, combine, parse_proposal
-from assistant.understanding.linking import EntityLinker
 from assistant.understanding.interpreter import TurnInterpreter
+from assistant.understanding.linking import EntityLinker
 from kg.catalogue import Catalogue
 from retrieval.collaborative import CoLikeIndex
 
@@ -65,7 +65,9 @@ def test_an_unreadable_answer_is_asked_for_again_then_dropped(linker: EntityLink
     good = '{"liked_titles": ["The Matrix"]}'
     retried = PreferenceExtractor(FakeListChatModel(responses=["no idea", good]), linker).propose("I loved The Matrix")
     assert retried.liked_items == (MATRIX,)
-    dropped = PreferenceExtractor(FakeListChatModel(responses=["no idea", "still no"]), linker).propose("I loved The Matrix")
+    dropped = PreferenceExtractor(FakeListChatModel(responses=["no idea", "still no"]), linker).propose(
+        "I loved The Matrix"
+    )
     assert dropped.is_empty()
 
 

@@ -7,11 +7,11 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.api import Assistant
 from assistant.explain.faithfulness import FaithfulnessChecker
-from assistant.explain.writer import JustificationWriter, sentences_of
 from assistant.explain.templates import card_fact, evidence_facts, template_justification
-from assistant.understanding.linking import EntityLinker
+from assistant.explain.writer import JustificationWriter, sentences_of
 from assistant.sessions.profile import UserProfile
 from assistant.types import ItemCard, Recommendation
+from assistant.understanding.linking import EntityLinker
 from kg.catalogue import Catalogue
 from prompts import load_examples
 from retrieval.collaborative import CoLikeIndex
@@ -61,7 +61,9 @@ def card(demo_catalogue: Catalogue) -> ItemCard:
         "56 people who liked The Matrix also liked Alien, rating it 4.3 out of 5 on average.",
     ],
 )
-def test_restated_evidence_passes(checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard, sentence: str) -> None:
+def test_restated_evidence_passes(
+    checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard, sentence: str
+) -> None:
     verdict = checker.check(sentence, evidence, card)
     assert verdict.faithful, verdict.problems
 
@@ -86,7 +88,9 @@ def test_restated_evidence_passes(checker: FaithfulnessChecker, evidence: Eviden
         ("56 people who liked Blade Runner also liked Alien.", "count is of those who liked"),
     ],
 )
-def test_additions_fail(checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard, sentence: str, problem: str) -> None:
+def test_additions_fail(
+    checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard, sentence: str, problem: str
+) -> None:
     verdict = checker.check(sentence, evidence, card)
     assert not verdict.faithful
     assert any(problem in text for text in verdict.problems), verdict.problems
@@ -116,7 +120,9 @@ def test_the_template_passes_on_real_turns(fast_assistant: Assistant) -> None:
             assert verdict.faithful, (rec.item.title, rec.justification, verdict.problems)
 
 
-def test_facts_for_the_prompt_come_from_the_evidence(evidence: Evidence, card: ItemCard, demo_catalogue: Catalogue) -> None:
+def test_facts_for_the_prompt_come_from_the_evidence(
+    evidence: Evidence, card: ItemCard, demo_catalogue: Catalogue
+) -> None:
     facts = evidence_facts(evidence, demo_catalogue.schema, card)
     assert facts == [
         "You liked Blade Runner (1982); Alien (1979) was directed by Ridley Scott as well.",
@@ -131,7 +137,10 @@ def test_thin_evidence_adds_the_items_own_catalogue_facts(card: ItemCard, demo_c
 
 
 def test_answers_are_cut_into_two_clean_sentences() -> None:
-    assert sentences_of('**Explanation:** "You will love it." It is great! Third one.') == ["You will love it.", "It is great!"]
+    assert sentences_of('**Explanation:** "You will love it." It is great! Third one.') == [
+        "You will love it.",
+        "It is great!",
+    ]
     harry = "When Harry Met Sally..."
     assert sentences_of(f"28 people who liked {harry} also liked it. Great.", [harry]) == [
         f"28 people who liked {harry} also liked it.",
@@ -214,13 +223,19 @@ def test_writer_retries_once_then_falls_back_to_the_template(
 
 
 def test_writer_with_the_packaged_model_is_faithful_or_falls_back(
-    fast_assistant: Assistant, checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard, demo_catalogue: Catalogue
+    fast_assistant: Assistant,
+    checker: FaithfulnessChecker,
+    evidence: Evidence,
+    card: ItemCard,
+    demo_catalogue: Catalogue,
 ) -> None:
     original = draft(evidence, card, demo_catalogue)
     writer = JustificationWriter(fast_assistant.parts.chat_model, checker, demo_catalogue.schema)
     result = writer.rewrite(original)
     assert result.llm_attempts in (1, 2)
     if result.justification_source == "llm":
-        assert checker.check(result.justification, evidence, card, evidence_facts(evidence, demo_catalogue.schema, card)).faithful
+        assert checker.check(
+            result.justification, evidence, card, evidence_facts(evidence, demo_catalogue.schema, card)
+        ).faithful
     else:
         assert result.justification == original.justification and result.llm_attempts == 2

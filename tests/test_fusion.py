@@ -117,7 +117,7 @@ def test_pools_of_real_turns_match_the_assistants_ranking(fast_assistant: Assist
     replayer = TurnReplayer(fast_assistant.pipeline, depth=50)
     pools = turn_pools(replayer, turns, ["vector", "graph", "collaborative", "attributes", "popularity"])
     assert len(pools) == 8
-    for turn, pool in zip(turns, pools):
+    for turn, pool in zip(turns, pools, strict=True):
         _, _, mentioned = replayer.replay(turn)
         assert not mentioned & set(pool.item_ids)
         assert pool.features.shape == (len(pool.item_ids), 5) and pool.features.max() <= 1.0

@@ -47,66 +47,136 @@ def movie(item_id: str, title: str, year: int | None, **attributes: list[str]) -
 # A small real slice: three Ridley Scott films, three James Cameron films, two by David Fincher...
 ITEMS = [
     movie(
-        "t-541", "Blade Runner", 1982,
-        genres=["Action", "Sci-Fi", "Thriller"], directors=["Ridley Scott"],
-        cast=["Harrison Ford", "Rutger Hauer", "Sean Young"], writers=["Hampton Fancher", "David Webb Peoples"],
-        composers=["Vangelis"], studios=["Warner Bros."], countries=["USA"], languages=["English"],
+        "t-541",
+        "Blade Runner",
+        1982,
+        genres=["Action", "Sci-Fi", "Thriller"],
+        directors=["Ridley Scott"],
+        cast=["Harrison Ford", "Rutger Hauer", "Sean Young"],
+        writers=["Hampton Fancher", "David Webb Peoples"],
+        composers=["Vangelis"],
+        studios=["Warner Bros."],
+        countries=["USA"],
+        languages=["English"],
         tags=["cyberpunk", "dystopia"],
     ),
     movie(
-        "t-1214", "Alien", 1979,
-        genres=["Horror", "Sci-Fi"], directors=["Ridley Scott"],
-        cast=["Sigourney Weaver", "Tom Skerritt", "John Hurt"], writers=["Dan O'Bannon"],
-        composers=["Jerry Goldsmith"], studios=["20th Century Fox"], countries=["USA", "UK"], languages=["English"],
+        "t-1214",
+        "Alien",
+        1979,
+        genres=["Horror", "Sci-Fi"],
+        directors=["Ridley Scott"],
+        cast=["Sigourney Weaver", "Tom Skerritt", "John Hurt"],
+        writers=["Dan O'Bannon"],
+        composers=["Jerry Goldsmith"],
+        studios=["20th Century Fox"],
+        countries=["USA", "UK"],
+        languages=["English"],
         tags=["space", "aliens"],
     ),
     movie(
-        "t-3578", "Gladiator", 2000,
-        genres=["Action", "Adventure", "Drama"], directors=["Ridley Scott"],
-        cast=["Russell Crowe", "Joaquin Phoenix"], writers=["David Franzoni"], composers=["Hans Zimmer"],
-        studios=["DreamWorks"], countries=["USA", "UK"], languages=["English"],
+        "t-3578",
+        "Gladiator",
+        2000,
+        genres=["Action", "Adventure", "Drama"],
+        directors=["Ridley Scott"],
+        cast=["Russell Crowe", "Joaquin Phoenix"],
+        writers=["David Franzoni"],
+        composers=["Hans Zimmer"],
+        studios=["DreamWorks"],
+        countries=["USA", "UK"],
+        languages=["English"],
     ),
     movie(
-        "t-2571", "Matrix, The", 1999,
-        genres=["Action", "Sci-Fi", "Thriller"], directors=["Lana Wachowski", "Lilly Wachowski"],
-        cast=["Keanu Reeves", "Laurence Fishburne", "Carrie-Anne Moss"], writers=["Lana Wachowski", "Lilly Wachowski"],
-        composers=["Don Davis"], studios=["Warner Bros."], countries=["USA"], languages=["English"], tags=["cyberpunk"],
+        "t-2571",
+        "Matrix, The",
+        1999,
+        genres=["Action", "Sci-Fi", "Thriller"],
+        directors=["Lana Wachowski", "Lilly Wachowski"],
+        cast=["Keanu Reeves", "Laurence Fishburne", "Carrie-Anne Moss"],
+        writers=["Lana Wachowski", "Lilly Wachowski"],
+        composers=["Don Davis"],
+        studios=["Warner Bros."],
+        countries=["USA"],
+        languages=["English"],
+        tags=["cyberpunk"],
     ),
     movie(
-        "t-1200", "Aliens", 1986,
-        genres=["Action", "Adventure", "Horror", "Sci-Fi"], directors=["James Cameron"],
-        cast=["Sigourney Weaver", "Michael Biehn"], writers=["James Cameron"], composers=["James Horner"],
-        studios=["20th Century Fox"], countries=["USA"], languages=["English"], tags=["space", "aliens"],
+        "t-1200",
+        "Aliens",
+        1986,
+        genres=["Action", "Adventure", "Horror", "Sci-Fi"],
+        directors=["James Cameron"],
+        cast=["Sigourney Weaver", "Michael Biehn"],
+        writers=["James Cameron"],
+        composers=["James Horner"],
+        studios=["20th Century Fox"],
+        countries=["USA"],
+        languages=["English"],
+        tags=["space", "aliens"],
     ),
     movie(
-        "t-589", "Terminator 2: Judgment Day", 1991,
-        genres=["Action", "Sci-Fi"], directors=["James Cameron"],
-        cast=["Arnold Schwarzenegger", "Linda Hamilton", "Michael Biehn"], writers=["James Cameron"],
-        composers=["Brad Fiedel"], studios=["TriStar"], countries=["USA"], languages=["English"],
+        "t-589",
+        "Terminator 2: Judgment Day",
+        1991,
+        genres=["Action", "Sci-Fi"],
+        directors=["James Cameron"],
+        cast=["Arnold Schwarzenegger", "Linda Hamilton", "Michael Biehn"],
+        writers=["James Cameron"],
+        composers=["Brad Fiedel"],
+        studios=["TriStar"],
+        countries=["USA"],
+        languages=["English"],
     ),
     movie(
-        "t-1127", "Abyss, The", 1989,
-        genres=["Action", "Adventure", "Sci-Fi", "Thriller"], directors=["James Cameron"],
-        cast=["Ed Harris", "Mary Elizabeth Mastrantonio"], writers=["James Cameron"], composers=["Alan Silvestri"],
-        studios=["20th Century Fox"], countries=["USA"], languages=["English"],
+        "t-1127",
+        "Abyss, The",
+        1989,
+        genres=["Action", "Adventure", "Sci-Fi", "Thriller"],
+        directors=["James Cameron"],
+        cast=["Ed Harris", "Mary Elizabeth Mastrantonio"],
+        writers=["James Cameron"],
+        composers=["Alan Silvestri"],
+        studios=["20th Century Fox"],
+        countries=["USA"],
+        languages=["English"],
     ),
     movie(
-        "t-47", "Seven (a.k.a. Se7en)", 1995,
-        genres=["Mystery", "Thriller"], directors=["David Fincher"], cast=["Brad Pitt", "Morgan Freeman"],
-        writers=["Andrew Kevin Walker"], composers=["Howard Shore"], studios=["New Line Cinema"],
-        countries=["USA"], languages=["English"],
+        "t-47",
+        "Seven (a.k.a. Se7en)",
+        1995,
+        genres=["Mystery", "Thriller"],
+        directors=["David Fincher"],
+        cast=["Brad Pitt", "Morgan Freeman"],
+        writers=["Andrew Kevin Walker"],
+        composers=["Howard Shore"],
+        studios=["New Line Cinema"],
+        countries=["USA"],
+        languages=["English"],
     ),
     movie(
-        "t-2959", "Fight Club", 1999,
-        genres=["Action", "Crime", "Drama", "Thriller"], directors=["David Fincher"],
-        cast=["Brad Pitt", "Edward Norton"], writers=["Jim Uhls"], studios=["20th Century Fox"],
-        countries=["USA"], languages=["English"],
+        "t-2959",
+        "Fight Club",
+        1999,
+        genres=["Action", "Crime", "Drama", "Thriller"],
+        directors=["David Fincher"],
+        cast=["Brad Pitt", "Edward Norton"],
+        writers=["Jim Uhls"],
+        studios=["20th Century Fox"],
+        countries=["USA"],
+        languages=["English"],
     ),
     movie(
-        "t-1", "Toy Story", 1995,
-        genres=["Adventure", "Animation", "Children", "Comedy", "Fantasy"], directors=["John Lasseter"],
-        cast=["Tom Hanks", "Tim Allen"], composers=["Randy Newman"], studios=["Pixar"],
-        countries=["USA"], languages=["English"],
+        "t-1",
+        "Toy Story",
+        1995,
+        genres=["Adventure", "Animation", "Children", "Comedy", "Fantasy"],
+        directors=["John Lasseter"],
+        cast=["Tom Hanks", "Tim Allen"],
+        composers=["Randy Newman"],
+        studios=["Pixar"],
+        countries=["USA"],
+        languages=["English"],
     ),
     movie("t-noyear", "Untitled Ridley Scott Project", None, directors=["Ridley Scott"]),
 ]
@@ -213,7 +283,9 @@ def test_upsert_is_idempotent(store: GraphStore) -> None:
 
 def test_upsert_replaces_changed_attributes(store: GraphStore) -> None:
     alien = BY_ID["t-1214"]
-    changed = dataclasses.replace(alien, title="Alien (Director's Cut)", attributes={**alien.attributes, "cast": ("Sigourney Weaver",)})
+    changed = dataclasses.replace(
+        alien, title="Alien (Director's Cut)", attributes={**alien.attributes, "cast": ("Sigourney Weaver",)}
+    )
     store.upsert_items([changed], progress=False)
     try:
         # his only edge went with the update, and so did his node
@@ -309,9 +381,17 @@ def test_candidates_honour_year_range(store: GraphStore) -> None:
 
 
 def test_candidates_honour_genre_include_and_exclude(store: GraphStore) -> None:
-    without_horror = {c.item_id for c in store.candidates(["t-541"], constraints=Constraints(exclude={"genres": frozenset({"HORROR"})}), k=50)}
+    without_horror = {
+        c.item_id
+        for c in store.candidates(["t-541"], constraints=Constraints(exclude={"genres": frozenset({"HORROR"})}), k=50)
+    }
     assert without_horror and "t-1214" not in without_horror and "t-1200" not in without_horror
-    adventure = {c.item_id for c in store.candidates(["t-541"], constraints=Constraints(include={"genres": frozenset({"adventure"})}), k=50)}
+    adventure = {
+        c.item_id
+        for c in store.candidates(
+            ["t-541"], constraints=Constraints(include={"genres": frozenset({"adventure"})}), k=50
+        )
+    }
     assert adventure == {i for i in adventure if "Adventure" in BY_ID[i].values("genres")}
     assert {"t-3578", "t-1200", "t-1127"} <= adventure
     nothing = store.candidates(["t-541"], constraints=Constraints(include={"no_such_field": frozenset({"x"})}))
@@ -438,13 +518,36 @@ BOOK_SCHEMA = CatalogueSchema(
     ),
 )
 BOOKS = [
-    movie("t-book-1", "The Fellowship of the Ring", 1954, authors=["J. R. R. Tolkien"], series=["The Lord of the Rings"], genres=["Fantasy"]),
-    movie("t-book-2", "The Two Towers", 1954, authors=["J. R. R. Tolkien"], series=["The Lord of the Rings"], genres=["Fantasy"]),
-    movie("t-book-3", "A Game of Thrones", 1996, authors=["George R. R. Martin"], series=["A Song of Ice and Fire"], genres=["Fantasy"]),
+    movie(
+        "t-book-1",
+        "The Fellowship of the Ring",
+        1954,
+        authors=["J. R. R. Tolkien"],
+        series=["The Lord of the Rings"],
+        genres=["Fantasy"],
+    ),
+    movie(
+        "t-book-2",
+        "The Two Towers",
+        1954,
+        authors=["J. R. R. Tolkien"],
+        series=["The Lord of the Rings"],
+        genres=["Fantasy"],
+    ),
+    movie(
+        "t-book-3",
+        "A Game of Thrones",
+        1996,
+        authors=["George R. R. Martin"],
+        series=["A Song of Ice and Fire"],
+        genres=["Fantasy"],
+    ),
 ]
 
 
-def test_a_books_catalogue_plugs_in_by_describing_its_relations(store: GraphStore, graph_dir: Path, request: pytest.FixtureRequest) -> None:
+def test_a_books_catalogue_plugs_in_by_describing_its_relations(
+    store: GraphStore, graph_dir: Path, request: pytest.FixtureRequest
+) -> None:
     books = _connect(request.node.callspec.params["store"], graph_dir, schema=BOOK_SCHEMA)
     try:
         books.upsert_items(BOOKS, progress=False)
@@ -453,7 +556,9 @@ def test_a_books_catalogue_plugs_in_by_describing_its_relations(store: GraphStor
         relations = {relation for path in found["t-book-2"].paths for relation in path.relations}
         assert {"AUTHORED", "IN_SERIES"} <= relations
         assert found["t-book-2"].score > found.get("t-book-3", dataclasses.replace(found["t-book-2"], score=0)).score
-        assert books.lookup_names(["the lord of the rings"], ["Series"])["the lord of the rings"] == [("Series", "The Lord of the Rings")]
+        assert books.lookup_names(["the lord of the rings"], ["Series"])["the lord of the rings"] == [
+            ("Series", "The Lord of the Rings")
+        ]
     finally:
         keep = _all_item_ids(store) - {book.id for book in BOOKS}
         books.prune_items(keep)
@@ -464,7 +569,12 @@ def test_a_books_catalogue_plugs_in_by_describing_its_relations(store: GraphStor
 def test_unreachable_server_raises_within_timeout(closed_port: int) -> None:
     timeout = 1.0
     store = GraphStore.connect(f"bolt://127.0.0.1:{closed_port}", "neo4j", "secret", timeout_s=timeout)
-    for call in (store.health, lambda: store.candidates(["t-541"]), lambda: store.paths(["t-541"], "t-1214"), store.ensure_schema):
+    for call in (
+        store.health,
+        lambda: store.candidates(["t-541"]),
+        lambda: store.paths(["t-541"], "t-1214"),
+        store.ensure_schema,
+    ):
         started = time.monotonic()
         with pytest.raises(GraphUnavailable):
             call()
@@ -537,7 +647,6 @@ def _child(directory: Path, crash: bool) -> tuple[int, bool]:
     return int(pid), reused == "True"
 
 
-
 def _dead(pid: int, timeout: float = 20.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -580,7 +689,9 @@ def test_reuse_adopt_crash_and_stale_state(tmp_path: Path) -> None:
         embedded.shutdown(directory)
         assert not (directory / "server.json").exists()
         # 5. a state file whose pid is alive but is not our server (here: this test process)
-        (directory / "server.json").write_text(json.dumps({"pid": os.getpid(), "owner_pid": os.getpid(), "bolt_port": 1, "http_port": 1}))
+        (directory / "server.json").write_text(
+            json.dumps({"pid": os.getpid(), "owner_pid": os.getpid(), "bolt_port": 1, "http_port": 1})
+        )
         third = GraphStore.embedded(directory, heap_mb=TEST_HEAP_MB)
         assert third.server.pid not in (os.getpid(), orphan)
         third.health()

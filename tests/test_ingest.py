@@ -63,10 +63,14 @@ def test_ingest_builds_both_stores_and_is_idempotent(slice_settings: Settings) -
     assert read_manifest(slice_settings) == manifest
 
 
-def test_malformed_row_stops_ingest_and_keeps_the_index(slice_settings: Settings, demo_catalogue: Catalogue, tmp_path: Path) -> None:
+def test_malformed_row_stops_ingest_and_keeps_the_index(
+    slice_settings: Settings, demo_catalogue: Catalogue, tmp_path: Path
+) -> None:
     ingest(slice_settings, progress=False)
     before = read_manifest(slice_settings)
-    broken = write_slice(demo_catalogue, tmp_path / "broken", extra_line=json.dumps({"id": "x1", "title": "Bad", "year": "soon"}))
+    broken = write_slice(
+        demo_catalogue, tmp_path / "broken", extra_line=json.dumps({"id": "x1", "title": "Bad", "year": "soon"})
+    )
     with pytest.raises(CatalogueError) as error:
         ingest(slice_settings.model_copy(update={"catalogue": broken}), progress=False)
     assert error.value.line == SLICE + 1
@@ -75,11 +79,15 @@ def test_malformed_row_stops_ingest_and_keeps_the_index(slice_settings: Settings
     assert (slice_settings.index_dir / str(before.vector_dir)).is_dir()
 
 
-def test_changed_catalogue_swaps_to_a_new_index(slice_settings: Settings, demo_catalogue: Catalogue, tmp_path: Path) -> None:
+def test_changed_catalogue_swaps_to_a_new_index(
+    slice_settings: Settings, demo_catalogue: Catalogue, tmp_path: Path
+) -> None:
     ingest(slice_settings, progress=False)
     before = read_manifest(slice_settings)
     grown = write_slice(
-        demo_catalogue, tmp_path / "grown", extra_line=json.dumps({"id": "new-1", "title": "A New Film", "year": 2024, "genres": ["Drama"]})
+        demo_catalogue,
+        tmp_path / "grown",
+        extra_line=json.dumps({"id": "new-1", "title": "A New Film", "year": 2024, "genres": ["Drama"]}),
     )
     settings = slice_settings.model_copy(update={"catalogue": grown})
     report = ingest(settings, progress=False)

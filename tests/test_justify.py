@@ -39,8 +39,13 @@ def test_paths_and_collaborative_signal() -> None:
 
 def test_every_number_and_name_comes_from_the_evidence() -> None:
     evidence = Evidence(
-        attribute_matches=(AttributeMatch(field="genres", value="Sci-Fi"), AttributeMatch(field="cast", value="Amy Adams")),
-        collaborative=CollaborativeEvidence(source_item_id="9", source_title="Arrival (2016)", co_likers=1, mean_rating=None),
+        attribute_matches=(
+            AttributeMatch(field="genres", value="Sci-Fi"),
+            AttributeMatch(field="cast", value="Amy Adams"),
+        ),
+        collaborative=CollaborativeEvidence(
+            source_item_id="9", source_title="Arrival (2016)", co_likers=1, mean_rating=None
+        ),
     )
     text = template_justification(evidence, MOVIE_SCHEMA, "Contact (1997)")
     assert "1 person who liked Arrival (2016) also liked it." in text

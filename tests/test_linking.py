@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from assistant.api import Assistant
-from assistant.understanding.linking import EntityLinker
 from assistant.sessions.profile import UserProfile
+from assistant.understanding.linking import EntityLinker
 from kg.catalogue import Catalogue, Item
 from kg.schema import MOVIE_SCHEMA
 
@@ -19,7 +19,9 @@ def linker(demo_catalogue: Catalogue) -> EntityLinker:
 
 
 def people(linker: EntityLinker, message: str) -> list[tuple[str, str | None, str | None]]:
-    return [(mention.surface, mention.field, mention.value) for mention in linker.link(message)[0] if not mention.is_item]
+    return [
+        (mention.surface, mention.field, mention.value) for mention in linker.link(message)[0] if not mention.is_item
+    ]
 
 
 @pytest.mark.parametrize(
@@ -30,17 +32,27 @@ def people(linker: EntityLinker, message: str) -> list[tuple[str, str | None, st
         ("something starring Jonny Depp?", "Jonny Depp", "Johnny Depp"),
     ],
 )
-def test_a_misspelt_full_name_links_to_the_person(linker: EntityLinker, message: str, surface: str, person: str) -> None:
+def test_a_misspelt_full_name_links_to_the_person(
+    linker: EntityLinker, message: str, surface: str, person: str
+) -> None:
     assert people(linker, message) == [(surface, "cast", person)]
 
 
 def test_exact_names_keep_their_exact_link(linker: EntityLinker) -> None:
-    assert people(linker, "Meg Ryan and Nicolas Cage") == [("Meg Ryan", "cast", "Meg Ryan"), ("Nicolas Cage", "cast", "Nicolas Cage")]
+    assert people(linker, "Meg Ryan and Nicolas Cage") == [
+        ("Meg Ryan", "cast", "Meg Ryan"),
+        ("Nicolas Cage", "cast", "Nicolas Cage"),
+    ]
 
 
 @pytest.mark.parametrize(
     "message",
-    ["with sam L jackson, a great actor", "I watched it with my best friend", "Robert Downy", "Nicholas Kage Smith 123"],
+    [
+        "with sam L jackson, a great actor",
+        "I watched it with my best friend",
+        "Robert Downy",
+        "Nicholas Kage Smith 123",
+    ],
 )
 def test_words_far_from_any_name_or_behind_an_initial_link_no_person(linker: EntityLinker, message: str) -> None:
     assert [person for _, field_name, person in people(linker, message) if field_name in {"cast", "directors"}] == []
@@ -91,5 +103,7 @@ def test_a_theme_the_user_asks_for_is_a_liked_attribute_and_one_they_refuse_bans
     assert understanding.delta.disliked_attributes == (("tags", "zombies"),)
     profile = UserProfile().apply(understanding.delta)
     recommendations = fast_assistant.recommend(profile, "a heist movie please, but no zombies").recommendations
-    assert any(("tags", "heist") in {(m.field, m.value) for m in rec.evidence.attribute_matches} for rec in recommendations)
+    assert any(
+        ("tags", "heist") in {(m.field, m.value) for m in rec.evidence.attribute_matches} for rec in recommendations
+    )
     assert not any("zombies" in fast_assistant.catalogue.items[rec.item.id].values("tags") for rec in recommendations)

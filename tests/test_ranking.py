@@ -19,15 +19,19 @@ def interactions(rows: list[tuple[str, str, float]]) -> list[Interaction]:
 
 def test_co_liked_items_come_first_with_counts_and_ratings() -> None:
     rows = [
-        ("u1", "a", 5), ("u1", "b", 5), ("u1", "c", 2),
-        ("u2", "a", 4), ("u2", "b", 4.5),
-        ("u3", "a", 5), ("u3", "c", 5),
+        ("u1", "a", 5),
+        ("u1", "b", 5),
+        ("u1", "c", 2),
+        ("u2", "a", 4),
+        ("u2", "b", 4.5),
+        ("u3", "a", 5),
+        ("u3", "c", 5),
         ("u4", "d", 5),
     ]
     index = CoLikeIndex(interactions(rows), ["a", "b", "c", "d"], min_liked_rating=4.0)
     related = index.related(["a"], k=10)
     assert list(related) == ["b", "c"]
-    score_b, signal_b = related["b"]
+    signal_b = related["b"][1]
     assert signal_b.source_item_id == "a"
     assert signal_b.co_likers == 2
     assert signal_b.mean_rating == 4.8

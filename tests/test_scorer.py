@@ -196,9 +196,7 @@ def test_both_rankers_read_the_scorers_features_from_the_candidates(
     item_ids = list(demo_catalogue.items)[:300]
     side = build_item_side(item_ids, demo_catalogue.items, random_vectors(item_ids), demo_catalogue.schema, [], [])
     scorer = trained.scorer.with_side(side)
-    request = RetrievalRequest(
-        query_text="", query_vector=np.zeros(8, dtype=np.float32), liked_ids=tuple(item_ids[:3])
-    )
+    request = RetrievalRequest(query_text="", query_vector=np.zeros(8, dtype=np.float32), liked_ids=tuple(item_ids[:3]))
     candidates = [Candidate(item_id, {"vector": 0.5}) for item_id in item_ids[3:]]
     ranked = ScorerRanker(scorer).rank(candidates, request, n=len(candidates))
     expected = {entry.item_id: entry for entry in scorer.score_items(scorer.history(item_ids[:3]), item_ids[3:])}

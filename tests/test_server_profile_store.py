@@ -9,6 +9,7 @@ graph server, where the catalogue already is.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import threading
@@ -19,18 +20,18 @@ from pathlib import Path
 
 import pytest
 
-from ui import cli
-from assistant.sessions.profile import PreferenceDelta, UserProfile
 from assistant.errors import ProfileStoreUnavailable
 from assistant.sessions.graph import GraphSessionStore
-from assistant.settings import Settings
+from assistant.sessions.profile import PreferenceDelta, UserProfile
 from assistant.sessions.sqlite import SqliteSessionStore
 from assistant.sessions.store import SessionStore, open_session_store
+from assistant.settings import Settings
 from assistant.types import ItemCard, Recommendation
 from kg import embedded
 from kg.embedded import EmbeddedArcadeDB
 from kg.store import GraphStore
 from retrieval.evidence import Evidence
+from ui import cli
 
 TEST_HEAP_MB = 512
 HOSTILE = [
@@ -103,7 +104,9 @@ def test_profile_round_trip(store: SessionStore) -> None:
 
 def test_turns_are_numbered_per_session_and_read_back_oldest_first(store: SessionStore) -> None:
     sid, other = session(), session()
-    assert [store.append_turn(sid, role, f"turn {n}") for n, role in enumerate(["user", "assistant"] * 3)] == list(range(6))
+    assert [store.append_turn(sid, role, f"turn {n}") for n, role in enumerate(["user", "assistant"] * 3)] == list(
+        range(6)
+    )
     assert store.append_turn(other, "user", "elsewhere") == 0
     assert store.history(sid) == [(role, f"turn {n}") for n, role in enumerate(["user", "assistant"] * 3)]
     assert store.history(sid, limit=2) == [("user", "turn 4"), ("assistant", "turn 5")]
@@ -301,17 +304,17 @@ class Relay:
 
     def cut(self) -> None:
         for sock in [self.listener, *self.sockets]:  # shutdown first: close alone leaves a blocked accept() serving
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
 
 
 def test_every_call_raises_when_the_server_goes_away(server: EmbeddedArcadeDB) -> None:
     relay = Relay(server.bolt_port)
     timeout = 1.0
-    graph = GraphStore.connect(f"bolt://127.0.0.1:{relay.port}", *server.auth, database=server.database, timeout_s=timeout)
+    graph = GraphStore.connect(
+        f"bolt://127.0.0.1:{relay.port}", *server.auth, database=server.database, timeout_s=timeout
+    )
     store = GraphSessionStore(graph)
     store.save_profile("s", UserProfile())
     relay.cut()

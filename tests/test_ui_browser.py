@@ -133,7 +133,9 @@ def test_login_is_required_when_auth_is_set(fast_assistant: Assistant, browser: 
     settings = fast_assistant.settings.model_copy(update={"ui_auth": "alice:wonderland"})
     port = free_port()
     app = build_app(fast_assistant).queue()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, auth=auth_pairs(settings))
+    app.launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, auth=auth_pairs(settings)
+    )
     try:
         page = browser.new_page()
         page.goto(f"http://127.0.0.1:{port}/")

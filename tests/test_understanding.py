@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.understanding.linking import EntityLinker
 from assistant.understanding.interpreter import TurnInterpreter
+from assistant.understanding.linking import EntityLinker
 from assistant.understanding.years import RECENT_YEARS, recency_floor, year_constraints
 from kg.catalogue import Catalogue
 from retrieval.collaborative import CoLikeIndex
@@ -41,7 +41,7 @@ def test_negation_genre_exclusion_and_year(interpreter: TurnInterpreter, demo_ca
         ("I hated Titanic", "disliked_items", ["Titanic (1997)"]),
         ("I've seen Inception already", "seen_items", ["Inception (2010)"]),
         ("I don't like Tom Cruise but loved Top Gun", "liked_items", ["Top Gun (1986)"]),
-        ("I liked \"Blade Runer\"", "liked_items", ["Blade Runner (1982)"]),
+        ('I liked "Blade Runer"', "liked_items", ["Blade Runner (1982)"]),
         ("Heat (1995) was great", "liked_items", ["Heat (1995)"]),
     ],
 )
@@ -124,7 +124,9 @@ def test_recency_counts_back_from_the_newest_catalogue_year(text: str, floor: in
     assert recency_floor(text, latest_year=2018) == floor
 
 
-def test_recent_becomes_a_year_floor_from_the_catalogue(interpreter: TurnInterpreter, demo_catalogue: Catalogue) -> None:
+def test_recent_becomes_a_year_floor_from_the_catalogue(
+    interpreter: TurnInterpreter, demo_catalogue: Catalogue
+) -> None:
     latest = max(item.year for item in demo_catalogue.items.values() if item.year)
     delta = interpreter.interpret("Is there a good recent action movie?").delta
     assert delta.year_min == latest - RECENT_YEARS + 1

@@ -54,7 +54,13 @@ class ConciergeUI:
             for event in self.assistant.stream(session_id, message):
                 if isinstance(event, Reply):
                     shown = [rec.item.id for rec in event.recommendations] or shown
-                    yield (history, "", shown, *self._slot_updates(event.recommendations), *self._profile_updates(session_id))
+                    yield (
+                        history,
+                        "",
+                        shown,
+                        *self._slot_updates(event.recommendations),
+                        *self._profile_updates(session_id),
+                    )
                 else:
                     history[-1]["content"] += event
                     yield (history, "", shown, *self._unchanged_slots(), *self._unchanged_profile())
@@ -81,7 +87,11 @@ class ConciergeUI:
             self.assistant.feedback(session_id, shown[slot], kind)  # type: ignore[arg-type]
         except InvalidInput as exc:
             return (gr.update(), gr.update(value=f"Not recorded: {exc}."), *self._unchanged_profile())
-        notice = {"liked": "Noted: you liked this.", "disliked": "Removed. I won't suggest it again.", "seen": "Noted: you've seen it."}[kind]
+        notice = {
+            "liked": "Noted: you liked this.",
+            "disliked": "Removed. I won't suggest it again.",
+            "seen": "Noted: you've seen it.",
+        }[kind]
         visible = kind != "disliked"
         return (gr.update(visible=visible), gr.update(value=notice), *self._profile_updates(session_id))
 
@@ -89,11 +99,18 @@ class ConciergeUI:
         if choice:
             section, field, value = choice.split("\x1f")
             self.assistant.update_profile(session_id, section, value, field or None)
-        return self._profile_updates(session_id)
+        return tuple(self._profile_updates(session_id))
 
     def reset(self) -> tuple[Any, ...]:
         session_id = new_session_id()
-        return (session_id, [], [], *self._slot_updates(()), *self._profile_updates(session_id), gr.update(visible=False))
+        return (
+            session_id,
+            [],
+            [],
+            *self._slot_updates(()),
+            *self._profile_updates(session_id),
+            gr.update(visible=False),
+        )
 
     # Update helpers -------------------------------------------------------
 
@@ -101,7 +118,11 @@ class ConciergeUI:
         updates: list[Any] = []
         for slot in range(self.slots):
             if slot < len(recommendations):
-                updates += [gr.update(visible=True), gr.update(value=render_card(slot + 1, recommendations[slot])), gr.update(value="")]
+                updates += [
+                    gr.update(visible=True),
+                    gr.update(value=render_card(slot + 1, recommendations[slot])),
+                    gr.update(value=""),
+                ]
             else:
                 updates += [gr.update(visible=False), gr.update(value=""), gr.update(value="")]
         return updates
@@ -175,14 +196,20 @@ class ConciergeUI:
                         buttons.append((why, up, down, seen))
             profile_outputs = [profile_list, entry]
             for trigger in (box.submit, send.click):
-                trigger(self.respond, inputs=[box, chatbot, session, shown],
-                        outputs=[chatbot, box, shown, *slot_components, *profile_outputs])
+                trigger(
+                    self.respond,
+                    inputs=[box, chatbot, session, shown],
+                    outputs=[chatbot, box, shown, *slot_components, *profile_outputs],
+                )
             for slot, (why, up, down, seen) in enumerate(buttons):
                 group, _, status = slot_components[3 * slot : 3 * slot + 3]
                 why.click(_bind(self.why, slot), inputs=[session, shown], outputs=[why_panel, why_text, why_image])
                 for button, kind in ((up, "liked"), (down, "disliked"), (seen, "seen")):
-                    button.click(_bind(self.feedback, slot, kind), inputs=[session, shown],
-                                 outputs=[group, status, *profile_outputs])
+                    button.click(
+                        _bind(self.feedback, slot, kind),
+                        inputs=[session, shown],
+                        outputs=[group, status, *profile_outputs],
+                    )
             close_why.click(lambda: gr.update(visible=False), outputs=why_panel)
             remove.click(self.remove_entry, inputs=[entry, session], outputs=profile_outputs)
             new.click(self.reset, outputs=[session, chatbot, shown, *slot_components, *profile_outputs, why_panel])

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from assistant.settings import Settings
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {}
+    overrides: dict[str, Any] = {}
     if getattr(args, "catalogue", None):
         overrides["catalogue"] = Path(args.catalogue)
     if getattr(args, "data_dir", None):
@@ -161,7 +161,9 @@ def cmd_train_scorer(args: argparse.Namespace) -> int:
         seed=args.seed,
         max_epochs=args.max_epochs,
     )
-    print(f"{metrics['users']} users, {metrics['items']} items, trained in {metrics['train_seconds']} s; saved to {out}")
+    print(
+        f"{metrics['users']} users, {metrics['items']} items, trained in {metrics['train_seconds']} s; saved to {out}"
+    )
     for split in ("valid", "test"):
         print(f"  {split:5s} " + "  ".join(f"{name} {value:.4f}" for name, value in metrics[split].items()))
     return 0
@@ -187,7 +189,10 @@ def cmd_fit_ranking(args: argparse.Namespace) -> int:
     columns = ("recall@1", "recall@10", "recall@50", "ndcg@10")
     print(f"{'weights':<34}" + "".join(f"{name:>11}" for name in columns))
     cross = report["cross_validated"]
-    for label, figures in (("in use before", report["as_configured"]), (f"fitted ({cross['folds']}-fold, held out)", cross)):
+    for label, figures in (
+        ("in use before", report["as_configured"]),
+        (f"fitted ({cross['folds']}-fold, held out)", cross),
+    ):
         print(f"{label:<34}" + "".join(f"{figures[name]:>11.3f}" for name in columns))
     print(f"{len(turns)} turns; weights fitted on all of them saved to {report['saved_to']}")
     if args.report:

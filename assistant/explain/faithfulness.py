@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from assistant.explain.templates import shared_attribute_paths
-from assistant.understanding.linking import GENRE_SYNONYMS, EntityLinker, normalise
 from assistant.types import ItemCard
+from assistant.understanding.linking import GENRE_SYNONYMS, EntityLinker, normalise
 from kg.schema import CatalogueSchema
 from retrieval.evidence import Evidence
 
@@ -33,26 +33,315 @@ RECOMMENDING = r"(?:you (?:may|might|will|ll|would|should|could) (?:enjoy|like|l
 RATING_SCALE = "5"  # ratings are stated "out of 5"
 NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
 PHRASING_WORDS = frozenset(
-    """a an the and or but of in on at to for with by from as is was are were be been being it its it s this that
-    these those you your you ll you d you re you ve i we our they them their he she his her him who which whom
-    whose what if so since because also too both either same similar another other others more most just
-    may might will would could should can could enjoy enjoyed enjoying like liked likes love loved loves
-    fan fans favourite favorite appreciate appreciated fond want wanted wanting
-    film films movie movies picture one ones title titles pick picks choice suggestion recommend recommended
-    here there then than such well much many some any all each every people viewers audience folks
-    who also share shares shared sharing common connection connected link linked together alongside
-    star stars starring starred directed director directors written writer writers music composer
-    produced producer tagged tag tags genre genres released release year years from average rated rating
-    rate ratings out five over around about nearly almost roughly s t
-    person match matches matching asked ask request requested description closest close among catalogue""".split()
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "with",
+        "by",
+        "from",
+        "as",
+        "is",
+        "was",
+        "are",
+        "were",
+        "be",
+        "been",
+        "being",
+        "it",
+        "its",
+        "it",
+        "s",
+        "this",
+        "that",
+        "these",
+        "those",
+        "you",
+        "your",
+        "you",
+        "ll",
+        "you",
+        "d",
+        "you",
+        "re",
+        "you",
+        "ve",
+        "i",
+        "we",
+        "our",
+        "they",
+        "them",
+        "their",
+        "he",
+        "she",
+        "his",
+        "her",
+        "him",
+        "who",
+        "which",
+        "whom",
+        "whose",
+        "what",
+        "if",
+        "so",
+        "since",
+        "because",
+        "also",
+        "too",
+        "both",
+        "either",
+        "same",
+        "similar",
+        "another",
+        "other",
+        "others",
+        "more",
+        "most",
+        "just",
+        "may",
+        "might",
+        "will",
+        "would",
+        "could",
+        "should",
+        "can",
+        "could",
+        "enjoy",
+        "enjoyed",
+        "enjoying",
+        "like",
+        "liked",
+        "likes",
+        "love",
+        "loved",
+        "loves",
+        "fan",
+        "fans",
+        "favourite",
+        "favorite",
+        "appreciate",
+        "appreciated",
+        "fond",
+        "want",
+        "wanted",
+        "wanting",
+        "film",
+        "films",
+        "movie",
+        "movies",
+        "picture",
+        "one",
+        "ones",
+        "title",
+        "titles",
+        "pick",
+        "picks",
+        "choice",
+        "suggestion",
+        "recommend",
+        "recommended",
+        "here",
+        "there",
+        "then",
+        "than",
+        "such",
+        "well",
+        "much",
+        "many",
+        "some",
+        "any",
+        "all",
+        "each",
+        "every",
+        "people",
+        "viewers",
+        "audience",
+        "folks",
+        "who",
+        "also",
+        "share",
+        "shares",
+        "shared",
+        "sharing",
+        "common",
+        "connection",
+        "connected",
+        "link",
+        "linked",
+        "together",
+        "alongside",
+        "star",
+        "stars",
+        "starring",
+        "starred",
+        "directed",
+        "director",
+        "directors",
+        "written",
+        "writer",
+        "writers",
+        "music",
+        "composer",
+        "produced",
+        "producer",
+        "tagged",
+        "tag",
+        "tags",
+        "genre",
+        "genres",
+        "released",
+        "release",
+        "year",
+        "years",
+        "from",
+        "average",
+        "rated",
+        "rating",
+        "rate",
+        "ratings",
+        "out",
+        "five",
+        "over",
+        "around",
+        "about",
+        "nearly",
+        "almost",
+        "roughly",
+        "s",
+        "t",
+        "person",
+        "match",
+        "matches",
+        "matching",
+        "asked",
+        "ask",
+        "request",
+        "requested",
+        "description",
+        "closest",
+        "close",
+        "among",
+        "catalogue",
+    ]
 )
 FUNCTION_WORDS = frozenset(
-    """i it its if you your this that these those the a an and but both fans since because like as with
-    also so here there they their he she his her we our for from in on at by of to or its it's you'll you're
-    what which who whom whose when where why how then than just plus more most many much some any all each
-    every another other such same yes no not only very really even still yet again ever never sure perfect
-    great good fantastic amazing wonderful enjoy enjoyed love loved liked given based recommended recommend
-    watch viewers people fans audience""".split()
+    [
+        "i",
+        "it",
+        "its",
+        "if",
+        "you",
+        "your",
+        "this",
+        "that",
+        "these",
+        "those",
+        "the",
+        "a",
+        "an",
+        "and",
+        "but",
+        "both",
+        "fans",
+        "since",
+        "because",
+        "like",
+        "as",
+        "with",
+        "also",
+        "so",
+        "here",
+        "there",
+        "they",
+        "their",
+        "he",
+        "she",
+        "his",
+        "her",
+        "we",
+        "our",
+        "for",
+        "from",
+        "in",
+        "on",
+        "at",
+        "by",
+        "of",
+        "to",
+        "or",
+        "its",
+        "it's",
+        "you'll",
+        "you're",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "then",
+        "than",
+        "just",
+        "plus",
+        "more",
+        "most",
+        "many",
+        "much",
+        "some",
+        "any",
+        "all",
+        "each",
+        "every",
+        "another",
+        "other",
+        "such",
+        "same",
+        "yes",
+        "no",
+        "not",
+        "only",
+        "very",
+        "really",
+        "even",
+        "still",
+        "yet",
+        "again",
+        "ever",
+        "never",
+        "sure",
+        "perfect",
+        "great",
+        "good",
+        "fantastic",
+        "amazing",
+        "wonderful",
+        "enjoy",
+        "enjoyed",
+        "love",
+        "loved",
+        "liked",
+        "given",
+        "based",
+        "recommended",
+        "recommend",
+        "watch",
+        "viewers",
+        "people",
+        "fans",
+        "audience",
+    ]
 )
 
 
@@ -90,7 +379,12 @@ def allowed_facts(
     titles.update(node.name for path in evidence.paths for node in path.nodes if node.kind == "item")
     others = set(card.genres) | set(card.directors) | set(card.cast)
     others.update(node.name for path in evidence.paths for node in path.nodes if node.kind != "item")
-    roles: dict[str, set[str]] = {"directors": set(card.directors), "cast": set(card.cast), "writers": set(), "composers": set()}
+    roles: dict[str, set[str]] = {
+        "directors": set(card.directors),
+        "cast": set(card.cast),
+        "writers": set(),
+        "composers": set(),
+    }
     for relation, path in shared_attribute_paths(evidence.paths, schema):
         if relation.field in roles:
             roles[relation.field].add(path.nodes[1].name)
@@ -138,7 +432,7 @@ class FaithfulnessChecker:
         mentions, _ = self.linker.link(sentence)
         for mention in mentions:
             surface = normalise(mention.surface)
-            if mention.is_item and surface not in facts.names:
+            if mention.item_id is not None and surface not in facts.names:
                 title = self.linker.catalogue.items[mention.item_id].display_title
                 if normalise(title) not in facts.names and len(surface.split()) > 1:
                     problems.append(f"names the title {title!r}, which is not in the evidence")
@@ -177,9 +471,14 @@ class FaithfulnessChecker:
             if not words:
                 continue
             candidate = normalise(span)
-            if candidate in facts.names or any(candidate in name or name in candidate for name in facts.names if len(name) > 3):
+            if candidate in facts.names or any(
+                candidate in name or name in candidate for name in facts.names if len(name) > 3
+            ):
                 continue
-            if all(word in FUNCTION_WORDS or any(word in name.split() for name in facts.names) for word in normalise(span).split()):
+            if all(
+                word in FUNCTION_WORDS or any(word in name.split() for name in facts.names)
+                for word in normalise(span).split()
+            ):
                 continue
             problems.append(f"mentions {span!r}, which is not in the evidence")
         return problems
@@ -224,9 +523,13 @@ class FaithfulnessChecker:
         allowed = {normalise(form) for form in title_forms(source)} if source else set()
         problems = []
         for title in facts.titles - allowed:
-            if re.search(rf"\b\d+ (?:people|person|viewers|users) (?:who|that) (?:liked|loved|enjoyed) {re.escape(title)}\b", lowered):
-                if not any(title in other for other in allowed):
-                    problems.append(f"counts the people who liked {title!r}, but the count is of those who liked {source!r}")
+            if re.search(
+                rf"\b\d+ (?:people|person|viewers|users) (?:who|that) (?:liked|loved|enjoyed) {re.escape(title)}\b",
+                lowered,
+            ) and not any(title in other for other in allowed):
+                problems.append(
+                    f"counts the people who liked {title!r}, but the count is of those who liked {source!r}"
+                )
         return problems
 
     @staticmethod

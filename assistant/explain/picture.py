@@ -59,15 +59,29 @@ def draw_paths_png(paths: Sequence[PathEvidence], schema: CatalogueSchema, title
         phrase = schema.relation_by_type(path.relations[-1]).phrase if path.relations else ""
         for start, stop in ((source, middle), (end, middle)):
             axis.plot([start[0], stop[0]], [start[1], stop[1]], color="#adb5bd", linewidth=1.4, zorder=1)
-        axis.text((source[0] + middle[0]) / 2, (source[1] + middle[1]) / 2 + 0.02, phrase, fontsize=8,
-                  color="#868e96", ha="center")
+        axis.text(
+            (source[0] + middle[0]) / 2,
+            (source[1] + middle[1]) / 2 + 0.02,
+            phrase,
+            fontsize=8,
+            color="#868e96",
+            ha="center",
+        )
     for (kind, name), (x, y) in position.items():
         colour = {"liked": LIKED_COLOUR, "target": TARGET_COLOUR}.get(kind, ATTRIBUTE_COLOUR)
         label = "\n".join(textwrap.wrap(name, LABEL_WIDTH))
         if kind not in ("liked", "target"):
             label = f"{label}\n({kind.lower()})"
-        axis.text(x, y, label, ha="center", va="center", fontsize=9, color="white",
-                  bbox={"boxstyle": "round,pad=0.45", "facecolor": colour, "edgecolor": "none"})
+        axis.text(
+            x,
+            y,
+            label,
+            ha="center",
+            va="center",
+            fontsize=9,
+            color="white",
+            bbox={"boxstyle": "round,pad=0.45", "facecolor": colour, "edgecolor": "none"},
+        )
     axis.text(0.12, 0.99, "you liked", ha="center", va="top", fontsize=9, color=LIKED_COLOUR, weight="bold")
     axis.text(0.5, 0.99, "shared", ha="center", va="top", fontsize=9, color=ATTRIBUTE_COLOUR, weight="bold")
     axis.text(0.88, 0.99, "suggested", ha="center", va="top", fontsize=9, color=TARGET_COLOUR, weight="bold")

@@ -73,5 +73,7 @@ def profile_entries(profile: UserProfile, catalogue: Catalogue) -> list[ProfileE
         year = profile.constraints.year_max
         entries.append(ProfileEntry(section="year_max", value=str(year), label=f"Until {year}"))
     for mention in profile.unlinked_mentions:
-        entries.append(ProfileEntry(section="unlinked_mentions", value=mention, label=f"Not in the catalogue: {mention}"))
+        entries.append(
+            ProfileEntry(section="unlinked_mentions", value=mention, label=f"Not in the catalogue: {mention}")
+        )
     return entries

@@ -17,15 +17,24 @@ from collections.abc import Iterator, Sequence
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from assistant.understanding.linking import EntityLinker
 from assistant.types import Recommendation, TextPart, TextRole
+from assistant.understanding.linking import EntityLinker
 from prompts import load_prompt
 
 LOGGER = logging.getLogger(__name__)
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 MAX_INTRO_SENTENCES = 2
 MAX_INTRO_CHARS = 320
-PROMPT_ECHOES = ("the user", "catalogue", "introduc", "instruction", "the list", "you're welcome", "break down", "rules")
+PROMPT_ECHOES = (
+    "the user",
+    "catalogue",
+    "introduc",
+    "instruction",
+    "the list",
+    "you're welcome",
+    "break down",
+    "rules",
+)
 
 
 def list_line(position: int, recommendation: Recommendation) -> str:
@@ -84,7 +93,7 @@ class ReplyWriter:
                         written += len(clean)
                 if emitted >= MAX_INTRO_SENTENCES or written > MAX_INTRO_CHARS:
                     break
-        except Exception as exc:  # noqa: BLE001 - a failing model must not fail the turn; the template stands in
+        except Exception as exc:
             LOGGER.warning("chat model failed, using the template wording: %s", exc)
         if emitted < MAX_INTRO_SENTENCES and buffer.strip():
             clean = self._acceptable(buffer, allowed_ids)

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from assistant.understanding.linking import normalise
 from assistant.types import ItemCard
+from assistant.understanding.linking import normalise
 from kg.schema import AttributeRelation, CatalogueSchema
 from retrieval.evidence import Evidence, PathEvidence
 

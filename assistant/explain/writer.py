@@ -16,14 +16,15 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from assistant.explain.faithfulness import FaithfulnessChecker, allowed_facts, title_forms
 from assistant.explain.templates import evidence_facts
-from assistant.understanding.linking import normalise
 from assistant.types import Recommendation
+from assistant.understanding.linking import normalise
 from kg.schema import CatalogueSchema
 from prompts import load_examples, load_prompt
 
@@ -33,7 +34,9 @@ MAX_CHARS = 320
 ATTEMPTS = 2
 MAX_NEW_TOKENS = 64
 RETRY_TEMPERATURE = 0.7
-SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bJr\.)(?<!\bvs\.)\s+")
+SENTENCE_END = re.compile(
+    r"(?<=[.!?])(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bJr\.)(?<!\bvs\.)\s+"
+)
 
 
 def sentences_of(text: str, titles: Iterable[str] = ()) -> list[str]:
@@ -63,9 +66,9 @@ def fluency_problems(sentence: str, recommendation: Recommendation, schema: Cata
     """
     lowered = f" {normalise(sentence)} "
     problems = []
-    if not any(f" {normalise(form)} " in lowered for form in title_forms(recommendation.item.title)):
-        if not re.search(r" its? ", lowered):
-            problems.append(f"does not say it is about {recommendation.item.title}")
+    names_it = any(f" {normalise(form)} " in lowered for form in title_forms(recommendation.item.title))
+    if not names_it and not re.search(r" its? ", lowered):
+        problems.append(f"does not say it is about {recommendation.item.title}")
     facts = allowed_facts(recommendation.evidence, recommendation.item, schema)
     repeated = sorted(name for name in facts.names - facts.titles if name and lowered.count(f" {name} ") > 1)
     if repeated:
@@ -85,12 +88,12 @@ class JustificationWriter:
         facts = evidence_facts(recommendation.evidence, self.schema, recommendation.item)
         problems = ""
         for attempt in range(1, ATTEMPTS + 1):
-            options = {"max_new_tokens": MAX_NEW_TOKENS}
+            options: dict[str, Any] = {"max_new_tokens": MAX_NEW_TOKENS}
             if attempt > 1:
                 options |= {"temperature": RETRY_TEMPERATURE, "seed": attempt}
             try:
                 answer = self.chat_model.invoke(self._messages(recommendation, facts, problems), **options)
-            except Exception as exc:  # noqa: BLE001 - a failing model must not fail the turn; the template stands in
+            except Exception as exc:
                 LOGGER.warning("justification model failed, keeping the template: %s", exc)
                 return recommendation.model_copy(update={"llm_attempts": attempt})
             sentences = sentences_of(str(answer.content), self._titles(recommendation))

@@ -13,16 +13,16 @@ import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from assistant.llm.chat_model import TransformersChatModel  # noqa: E402
-from assistant.llm.factory import BackendUnavailableError, chat_model_from_settings  # noqa: E402
-from assistant.llm.local import (  # noqa: E402
+from assistant.llm.chat_model import TransformersChatModel
+from assistant.llm.factory import BackendUnavailableError, chat_model_from_settings
+from assistant.llm.local import (
     LocalModel,
     LocalModelError,
     clear_loaded_models,
     load_local_model,
     safetensors_dir,
 )
-from assistant.llm.packaged import PACKAGED_MODELS, PackagedModelError, packaged_gguf  # noqa: E402
+from assistant.llm.packaged import PACKAGED_MODELS, PackagedModelError, packaged_gguf
 
 __all__ = [
     "PACKAGED_MODELS",

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -29,6 +29,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, Field
 from transformers import (
+    BatchEncoding,
     PreTrainedModel,
     PreTrainedTokenizerBase,
     StoppingCriteria,
@@ -131,8 +132,10 @@ class _Watch(StoppingCriteria):
         done = self._cancelled.is_set()
         if self._stop and not done:
             text = self._tokenizer.decode(input_ids[0, self._prompt_tokens :], skip_special_tokens=True)
-            done = _cut_at_stop(text, self._stop)[1]
-        return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+            done = _cut_at_stop(cast(str, text), self._stop)[1]
+        return cast(
+            torch.BoolTensor, torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+        )
 
 
 @contextmanager
@@ -215,6 +218,8 @@ class TransformersChatModel(BaseChatModel):
             return_tensors="pt",
             return_dict=True,
         )
+        if not isinstance(encoded, BatchEncoding):
+            raise TypeError(f"the tokenizer's chat template returned {type(encoded).__name__}, not a batch encoding")
         return {name: tensor.to(self.hf_model.device) for name, tensor in encoded.items()}
 
     def _eos_ids(self) -> set[int]:
@@ -243,14 +248,19 @@ class TransformersChatModel(BaseChatModel):
         sampling = options.temperature > 0
         sampling_args = {"temperature": options.temperature} if sampling else {}
         with self.generation_lock, torch.inference_mode(), _seeded(options.seed, self.hf_model.device, sampling):
-            return self.hf_model.generate(
-                **inputs,
-                max_new_tokens=options.max_new_tokens,
-                do_sample=sampling,
-                **sampling_args,
-                pad_token_id=self._pad_token_id(),
-                stopping_criteria=StoppingCriteriaList([watch]),
-                streamer=streamer,
+            # transformers types generate() through nn.Module's dynamic attributes, which mypy cannot follow
+            generate = cast(Any, self.hf_model).generate
+            return cast(
+                torch.Tensor,
+                generate(
+                    **inputs,
+                    max_new_tokens=options.max_new_tokens,
+                    do_sample=sampling,
+                    **sampling_args,
+                    pad_token_id=self._pad_token_id(),
+                    stopping_criteria=StoppingCriteriaList([watch]),
+                    streamer=streamer,
+                ),
             )
 
     def _finish(self, watch: _Watch, prompt_tokens: int, options: _Options, hit_stop: bool) -> dict[str, Any]:
@@ -281,8 +291,8 @@ class TransformersChatModel(BaseChatModel):
         prompt_tokens = inputs["input_ids"].shape[1]
         watch = _Watch(self.tokenizer, prompt_tokens, options.stop, threading.Event())
         output = self._run(inputs, options, watch)
-        text = self.tokenizer.decode(output[0, prompt_tokens:], skip_special_tokens=True)
-        text, hit_stop = _cut_at_stop(text, options.stop)
+        decoded = self.tokenizer.decode(output[0, prompt_tokens:], skip_special_tokens=True)
+        text, hit_stop = _cut_at_stop(cast(str, decoded), options.stop)
         finish = self._finish(watch, prompt_tokens, options, hit_stop)
         message = AIMessage(content=text, **finish)
         return ChatResult(generations=[ChatGeneration(message=message, generation_info=finish["response_metadata"])])

@@ -110,7 +110,9 @@ def _convert_gguf(gguf: Path, dtype: torch.dtype, target: Path) -> None:
 def _from_pretrained(
     source: str | Path, dtype: torch.dtype, device: str
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, device_map=_device_map(device), local_files_only=True)
+    model = AutoModelForCausalLM.from_pretrained(
+        source, dtype=dtype, device_map=_device_map(device), local_files_only=True
+    )
     tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
     return model, tokenizer
 

@@ -105,4 +105,6 @@ class GraphSessionStore:
         try:
             return call()
         except GraphUnavailable as exc:
-            raise ProfileStoreUnavailable(f"profiles are kept on the graph server, which failed ({what}): {exc}") from exc
+            raise ProfileStoreUnavailable(
+                f"profiles are kept on the graph server, which failed ({what}): {exc}"
+            ) from exc

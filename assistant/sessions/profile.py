@@ -31,7 +31,9 @@ class PreferenceDelta(BaseModel):
         default=(), description="Values no longer ruled out or disliked ('horror is fine now')."
     )
     lift_years: bool = Field(default=False, description="Drop the year range ('any year is fine').")
-    lift_include_fields: tuple[str, ...] = Field(default=(), description="Fields whose required values are dropped ('any genre').")
+    lift_include_fields: tuple[str, ...] = Field(
+        default=(), description="Fields whose required values are dropped ('any genre')."
+    )
     unlinked: tuple[str, ...] = ()
 
     def is_empty(self) -> bool:
@@ -103,7 +105,9 @@ class UserProfile(BaseModel):
     @staticmethod
     def _merge_constraints(current: Constraints, delta: PreferenceDelta) -> Constraints:
         """Lifts first, then the delta's own constraints: 'any year, but after 2000' ends with 2001 onwards."""
-        include = {key: sorted(values) for key, values in current.include.items() if key not in delta.lift_include_fields}
+        include = {
+            key: sorted(values) for key, values in current.include.items() if key not in delta.lift_include_fields
+        }
         exclude = {key: sorted(values) for key, values in current.exclude.items()}
         for field, value in delta.lifted:
             exclude = _remove_attribute(exclude, field, value)
@@ -134,7 +138,9 @@ class UserProfile(BaseModel):
         elif section == "year_max":
             profile.constraints = profile.constraints.model_copy(update={"year_max": None})
         elif section in ("include", "exclude") and field:
-            kept = _remove_attribute({k: list(v) for k, v in getattr(profile.constraints, section).items()}, field, value)
+            kept = _remove_attribute(
+                {k: list(v) for k, v in getattr(profile.constraints, section).items()}, field, value
+            )
             profile.constraints = profile.constraints.model_copy(update={section: _freeze(kept)})
         elif section == "unlinked_mentions":
             profile.unlinked_mentions = _without(profile.unlinked_mentions, value)

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from assistant.sessions.profile import UserProfile
 from assistant.errors import ProfileStoreUnavailable
 from assistant.sessions.graph import GraphSessionStore
+from assistant.sessions.profile import UserProfile
 from assistant.sessions.sqlite import SqliteSessionStore
 from assistant.settings import Settings
 from assistant.types import Recommendation
 from kg.store import GraphStore
-
 
 
 class SessionStore(Protocol):

@@ -33,7 +33,7 @@ class TurnPipeline:
         understand: UnderstandStage,
         remember: RememberStage,
         retrieve: RetrieveStage,
-        filter: FilterStage,  # noqa: A002 - the stage's name in the README's turn
+        filter: FilterStage,
         rank: RankStage,
         explain: ExplainStage,
         reply: ReplyStage,

@@ -14,6 +14,8 @@ class RankStage:
         self.ranker = ranker
         self.default_count = default_count
 
-    def run(self, allowed: Sequence[Candidate], request: RetrievalRequest, n: int | None = None) -> list[RankedCandidate]:
+    def run(
+        self, allowed: Sequence[Candidate], request: RetrievalRequest, n: int | None = None
+    ) -> list[RankedCandidate]:
         """The top ``n`` (default: the settings' count) with every score's per-feature contributions."""
         return self.ranker.rank(allowed, request, n or self.default_count)

@@ -17,6 +17,7 @@ from retrieval.candidates import Candidate
 from retrieval.ranking import RankedCandidate
 from retrieval.request import RetrievalRequest
 
+
 @dataclass
 class TurnTrace:
     """Every stage's output for one message (or, without a session, for one ranking of a profile)."""

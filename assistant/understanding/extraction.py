@@ -22,8 +22,8 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from assistant.understanding.linking import EntityLinker, Mention, normalise
 from assistant.sessions.profile import PreferenceDelta
+from assistant.understanding.linking import EntityLinker, Mention, normalise
 from prompts import load_examples, load_prompt
 
 LOGGER = logging.getLogger(__name__)
@@ -116,7 +116,13 @@ def combine(rules: PreferenceDelta, proposal: PreferenceDelta) -> PreferenceDelt
     placed_items = {*rules.liked_items, *rules.disliked_items, *rules.seen_items}
     placed_values = {
         normalise(value)
-        for _, value in (*rules.liked_attributes, *rules.disliked_attributes, *rules.include, *rules.exclude, *rules.lifted)
+        for _, value in (
+            *rules.liked_attributes,
+            *rules.disliked_attributes,
+            *rules.include,
+            *rules.exclude,
+            *rules.lifted,
+        )
     }
 
     def new_items(item_ids: tuple[str, ...]) -> tuple[str, ...]:
@@ -157,7 +163,7 @@ class PreferenceExtractor:
         for _ in range(ATTEMPTS):
             try:
                 answer = str(self.chat_model.invoke(messages, max_new_tokens=MAX_NEW_TOKENS).content)
-            except Exception as exc:  # noqa: BLE001 - a failing model must not fail the turn; the rules stand alone
+            except Exception as exc:
                 LOGGER.warning("preference model failed, using the rules alone: %s", exc)
                 return PreferenceDelta()
             try:
@@ -209,6 +215,10 @@ class PreferenceExtractor:
                 return mention
             if field_name in GENRE_FIELDS and mention.field == "genres":
                 return mention
-            if field_name in PERSON_FIELDS and not mention.is_item and mention.field in ("cast", "directors", "writers", "composers"):
+            if (
+                field_name in PERSON_FIELDS
+                and not mention.is_item
+                and mention.field in ("cast", "directors", "writers", "composers")
+            ):
                 return mention
         return None

@@ -16,32 +16,91 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from assistant.understanding.linking import EntityLinker, Mention, normalise
 from assistant.sessions.profile import PreferenceDelta
+from assistant.understanding.linking import EntityLinker, Mention, normalise
 from assistant.understanding.references import find_references
 from assistant.understanding.years import recency_floor, year_constraints
 
 Intent = Literal["recommend", "chat"]
 
 NEGATIVE_CUES = (
-    "not", "no", "don t", "dont", "didn t", "didnt", "doesn t", "isn t", "wasn t", "never", "hate", "hated",
-    "dislike", "disliked", "can t stand", "cannot stand", "without", "except", "avoid", "nothing", "none",
-    "boring", "awful", "terrible", "worst", "overrated", "skip", "rather not", "not into", "no more",
-    "anything but", "everything but", "anything other than",
+    "not",
+    "no",
+    "don t",
+    "dont",
+    "didn t",
+    "didnt",
+    "doesn t",
+    "isn t",
+    "wasn t",
+    "never",
+    "hate",
+    "hated",
+    "dislike",
+    "disliked",
+    "can t stand",
+    "cannot stand",
+    "without",
+    "except",
+    "avoid",
+    "nothing",
+    "none",
+    "boring",
+    "awful",
+    "terrible",
+    "worst",
+    "overrated",
+    "skip",
+    "rather not",
+    "not into",
+    "no more",
+    "anything but",
+    "everything but",
+    "anything other than",
 )
 TOLERANT_CUES = (
-    "don t mind", "do not mind", "dont mind", "is fine", "are fine", "is ok", "is okay", "are ok", "are okay",
-    "open to", "fine with", "ok with", "okay with", "doesn t matter", "does not matter", "after all",
+    "don t mind",
+    "do not mind",
+    "dont mind",
+    "is fine",
+    "are fine",
+    "is ok",
+    "is okay",
+    "are ok",
+    "are okay",
+    "open to",
+    "fine with",
+    "ok with",
+    "okay with",
+    "doesn t matter",
+    "does not matter",
+    "after all",
 )
 UNSEEN_CUES = (
-    "haven t seen", "have not seen", "havent seen", "never seen", "not seen", "haven t watched", "have not watched",
-    "never watched", "didn t see", "did not see", "not yet seen", "haven t yet seen",
-    "never heard", "haven t heard", "have not heard", "havent heard", "not heard of",
+    "haven t seen",
+    "have not seen",
+    "havent seen",
+    "never seen",
+    "not seen",
+    "haven t watched",
+    "have not watched",
+    "never watched",
+    "didn t see",
+    "did not see",
+    "not yet seen",
+    "haven t yet seen",
+    "never heard",
+    "haven t heard",
+    "have not heard",
+    "havent heard",
+    "not heard of",
 )
 SEEN_CUES = ("seen", "already watched", "watched it", "saw it", "have watched", "ve watched", "i saw", "already saw")
 POSITIVE_CUES = ("love", "loved", "like", "liked", "enjoy", "enjoyed", "favorite", "favourite", "fan of", "adore")
 REQUEST_CUES = ("d love", "would love", "d like", "would like", "d prefer", "would prefer", "d enjoy", "would enjoy")
-SMALL_TALK = frozenset(("hi", "hello", "hey", "thanks", "thank you", "bye", "good morning", "good evening", "ok", "okay"))
+SMALL_TALK = frozenset(
+    ("hi", "hello", "hey", "thanks", "thank you", "bye", "good morning", "good evening", "ok", "okay")
+)
 
 YEARS_LIFTED = re.compile(
     r"\b(?:any|whatever) (?:year|decade|era|time period|age)\b|\b(?:old or new|new or old|older or newer|newer or older)\b"
@@ -110,14 +169,21 @@ class TurnInterpreter:
         """``last_suggestions``: the items of the assistant's previous answer, in the order shown."""
         mentions, unlinked = self.linker.link(message)
         items: dict[str, list[str]] = {"liked": [], "disliked": [], "seen": []}
-        attributes: dict[str, list[tuple[str, str]]] = {"liked": [], "disliked": [], "include": [], "exclude": [], "lifted": []}
+        attributes: dict[str, list[tuple[str, str]]] = {
+            "liked": [],
+            "disliked": [],
+            "include": [],
+            "exclude": [],
+            "lifted": [],
+        }
         for mention in mentions:
-            if mention.is_item:
+            if mention.item_id is not None:
                 polarity = self._item_polarity(message, mention.start)
                 if polarity is not None:
                     items[polarity].append(mention.item_id)
                 continue
-            attributes[self._attribute_polarity(message, mention, mentions)].append((mention.field, mention.value))
+            if mention.field is not None and mention.value is not None:
+                attributes[self._attribute_polarity(message, mention, mentions)].append((mention.field, mention.value))
         taken = [(mention.start, mention.end) for mention in mentions]
         for reference in find_references(message, last_suggestions):
             if any(start < reference.end and reference.start < end for start, end in taken):

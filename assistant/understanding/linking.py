@@ -29,24 +29,205 @@ PERSON_FUZZY_MARGIN = 3.0
 """A misspelt name links only when one person scores this much better than any other."""
 
 COMMON_WORDS = frozenset(
-    """a an the and or but of in on at to for with by from is it its i me my you your we our they them he she her
-    him his this that these those be been was were are am do did does done have has had up down out over under
-    again more most some any all no not only own same so than too very can will just should now new one two
-    love like liked loved movie movies film films something anything watch watched seen see good great best
-    nice fun funny big little old young last first next night day time life man men woman women girl boy home
-    kids family war what who why how when where which there here then also please thanks thank hi hello""".split()
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "with",
+        "by",
+        "from",
+        "is",
+        "it",
+        "its",
+        "i",
+        "me",
+        "my",
+        "you",
+        "your",
+        "we",
+        "our",
+        "they",
+        "them",
+        "he",
+        "she",
+        "her",
+        "him",
+        "his",
+        "this",
+        "that",
+        "these",
+        "those",
+        "be",
+        "been",
+        "was",
+        "were",
+        "are",
+        "am",
+        "do",
+        "did",
+        "does",
+        "done",
+        "have",
+        "has",
+        "had",
+        "up",
+        "down",
+        "out",
+        "over",
+        "under",
+        "again",
+        "more",
+        "most",
+        "some",
+        "any",
+        "all",
+        "no",
+        "not",
+        "only",
+        "own",
+        "same",
+        "so",
+        "than",
+        "too",
+        "very",
+        "can",
+        "will",
+        "just",
+        "should",
+        "now",
+        "new",
+        "one",
+        "two",
+        "love",
+        "like",
+        "liked",
+        "loved",
+        "movie",
+        "movies",
+        "film",
+        "films",
+        "something",
+        "anything",
+        "watch",
+        "watched",
+        "seen",
+        "see",
+        "good",
+        "great",
+        "best",
+        "nice",
+        "fun",
+        "funny",
+        "big",
+        "little",
+        "old",
+        "young",
+        "last",
+        "first",
+        "next",
+        "night",
+        "day",
+        "time",
+        "life",
+        "man",
+        "men",
+        "woman",
+        "women",
+        "girl",
+        "boy",
+        "home",
+        "kids",
+        "family",
+        "war",
+        "what",
+        "who",
+        "why",
+        "how",
+        "when",
+        "where",
+        "which",
+        "there",
+        "here",
+        "then",
+        "also",
+        "please",
+        "thanks",
+        "thank",
+        "hi",
+        "hello",
+    ]
 )
 
 VERDICT_WORDS = frozenset(
-    """bad good great best poor stupid lack not needed stop awesome dumb smart hilarious ridiculous overrated
-    underrated boring predictable masterpiece brilliant classic remake remade sequel cinematography beautiful
-    clever interesting underestimated netflix imdb dvd seen oscar budget""".split()
+    [
+        "bad",
+        "good",
+        "great",
+        "best",
+        "poor",
+        "stupid",
+        "lack",
+        "not",
+        "needed",
+        "stop",
+        "awesome",
+        "dumb",
+        "smart",
+        "hilarious",
+        "ridiculous",
+        "overrated",
+        "underrated",
+        "boring",
+        "predictable",
+        "masterpiece",
+        "brilliant",
+        "classic",
+        "remake",
+        "remade",
+        "sequel",
+        "cinematography",
+        "beautiful",
+        "clever",
+        "interesting",
+        "underestimated",
+        "netflix",
+        "imdb",
+        "dvd",
+        "seen",
+        "oscar",
+        "budget",
+    ]
 )
 """A tag with one of these words judges a film or notes a viewing ("bad acting", "not seen", "great soundtrack")."""
 VAGUE_TAGS = frozenset(
     (
-        "ending", "dialogue", "hope", "moving", "memory", "future", "long", "slow", "long shots", "quick cuts",
-        "class", "tv", "writing", "union", "radio", "theater", "weird", "death",
+        "ending",
+        "dialogue",
+        "hope",
+        "moving",
+        "memory",
+        "future",
+        "long",
+        "slow",
+        "long shots",
+        "quick cuts",
+        "class",
+        "tv",
+        "writing",
+        "union",
+        "radio",
+        "theater",
+        "weird",
+        "death",
     )
 )
 """Tags whose words people mostly use in another sense ("I hope", "I'm moving", "on TV")."""
@@ -107,7 +288,7 @@ GENRE_SYNONYMS = {
 def title_keys(item: Item) -> set[str]:
     """The normalised forms a person might use for an item's title."""
     natural = natural_title(item.title)
-    main, _, rest = natural.partition(" (")
+    main = natural.partition(" (")[0]
     keys = {normalise(natural), normalise(main)}
     for alternative in re.findall(r" \((?:a\.k\.a\. |aka )?([^)]{3,})\)", natural):
         keys.add(normalise(natural_title(alternative)))
@@ -179,7 +360,9 @@ class EntityLinker:
             for synonym, genre in GENRE_SYNONYMS.items():
                 self._attributes[synonym] = ("genres", genre)
         self._title_keys = list(self._titles)
-        self._person_keys = [key for key, (field_name, _) in self._attributes.items() if field_name in self.person_fields]
+        self._person_keys = [
+            key for key, (field_name, _) in self._attributes.items() if field_name in self.person_fields
+        ]
 
     def link(self, message: str) -> tuple[list[Mention], list[str]]:
         """Return grounded mentions (longest first wins) and unlinked quoted names."""
@@ -211,7 +394,9 @@ class EntityLinker:
         mentions.sort(key=lambda mention: mention.start)
         return mentions, unlinked
 
-    def _match(self, key: str, surface: str, span: list[_Token], message: str, quoted: list[tuple[int, int, str]]) -> Mention | None:
+    def _match(
+        self, key: str, surface: str, span: list[_Token], message: str, quoted: list[tuple[int, int, str]]
+    ) -> Mention | None:
         start, end = span[0].start, span[-1].end
         is_quoted = any(q_start <= start and end <= q_end + 1 for q_start, q_end, _ in quoted)
         inside_longer_name = len(span) == 1 and re.match(r"\s+(?!I\b)[A-Z]\w", message[end : end + 4]) is not None
@@ -253,7 +438,9 @@ class EntityLinker:
                     continue
                 field_name, value = self._attributes[best[0][0]]
                 surface = message[span[0].start : span[-1].end].strip("\"'“”‘’,.!?")
-                found.append(Mention(surface=surface, start=span[0].start, end=span[-1].end, field=field_name, value=value))
+                found.append(
+                    Mention(surface=surface, start=span[0].start, end=span[-1].end, field=field_name, value=value)
+                )
                 taken[start : start + length] = [True] * length
         return found
 

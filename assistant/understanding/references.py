@@ -13,8 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 ORDINALS = {
-    "first": 0, "1st": 0, "top": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2,
-    "fourth": 3, "4th": 3, "fifth": 4, "5th": 4, "last": -1,
+    "first": 0,
+    "1st": 0,
+    "top": 0,
+    "second": 1,
+    "2nd": 1,
+    "third": 2,
+    "3rd": 2,
+    "fourth": 3,
+    "4th": 3,
+    "fifth": 4,
+    "5th": 4,
+    "last": -1,
 }
 ORDINAL = re.compile(
     r"\b(?:the\s+)?(first|1st|top|second|2nd|third|3rd|fourth|4th|fifth|5th|last)\s+(?:one|movie|film|suggestion|pick)s?\b"

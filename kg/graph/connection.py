@@ -187,9 +187,7 @@ class GraphConnection:
             retry_delay_multiplier=2.0,
         )
 
-    def _transaction(
-        self, work: Callable[[neo4j.ManagedTransaction], T], what: str, bulk: bool, write: bool
-    ) -> T:
+    def _transaction(self, work: Callable[[neo4j.ManagedTransaction], T], what: str, bulk: bool, write: bool) -> T:
         timeout = BULK_TIMEOUT_S if bulk else self.timeout_s
         bounded = neo4j.unit_of_work(timeout=timeout, metadata={"app": "concierge", "op": what})(work)
 

@@ -134,7 +134,9 @@ class RecommendationReader:
             return []
         neighbours = {eid: items for eid, items in collected_rows(tx, q.neighbours, eids=eids)}
         planned = traversal.plan_four_hop(from_links, to_links, neighbours, weights, limit)
-        pairs = {(middle, link.eid) for link, middle, _, _ in planned} | {(middle, end.eid) for _, middle, end, _ in planned}
+        pairs = {(middle, link.eid) for link, middle, _, _ in planned} | {
+            (middle, end.eid) for _, middle, end, _ in planned
+        }
         types = _edge_types(tx, q, [{"item": item, "eid": eid} for item, eid in sorted(pairs)])
         paths = []
         for link, middle, end, strength in planned:
@@ -143,7 +145,13 @@ class RecommendationReader:
             t3 = _known_or_fetched(weights, end.label, end.relation, types.get((middle, end.eid), ()))
             paths.append(
                 GraphPath(
-                    nodes=(link.item_node(), link.node(), PathNode(ITEM_KIND, middle, title), end.node(), end.item_node()),
+                    nodes=(
+                        link.item_node(),
+                        link.node(),
+                        PathNode(ITEM_KIND, middle, title),
+                        end.node(),
+                        end.item_node(),
+                    ),
                     relations=(link.relation, t2, t3, end.relation),
                     strength=strength,
                 )

@@ -48,7 +48,12 @@ class UserData:
         if rating is not None and not math.isfinite(float(rating)):
             raise ValueError("rating must be a finite number")
         q = self._queries
-        params = {"user": user_id, "item": item_id, "at": time.time(), "rating": None if rating is None else float(rating)}
+        params = {
+            "user": user_id,
+            "item": item_id,
+            "at": time.time(),
+            "rating": None if rating is None else float(rating),
+        }
 
         def work(tx: neo4j.ManagedTransaction) -> bool:
             if tx.run(q.record[kind], params).single() is None:
@@ -66,7 +71,9 @@ class UserData:
 
     def user_edges(self, user_id: str) -> dict[str, set[str]]:
         """The user's recorded edges: relation type -> item ids (RATED included)."""
-        rows = self._connection.read(lambda tx: tx.run(self._queries.user_edges, user=user_id).data(), what="user edges")
+        rows = self._connection.read(
+            lambda tx: tx.run(self._queries.user_edges, user=user_id).data(), what="user edges"
+        )
         edges: dict[str, set[str]] = defaultdict(set)
         for row in rows:
             edges[row["type"]].add(row["id"])
@@ -115,7 +122,9 @@ class SessionData:
         )
         return [(role, content) for _, role, content in sorted(rows)]
 
-    def save_suggestions(self, session_id: str, turn: int, item_ids: list[str], recommendations_json: list[str]) -> None:
+    def save_suggestions(
+        self, session_id: str, turn: int, item_ids: list[str], recommendations_json: list[str]
+    ) -> None:
         """Store a turn's suggestions in the order shown; a re-suggested item keeps only its latest one."""
         params = {"session": session_id, "turn": int(turn), "items": item_ids, "recommendations": recommendations_json}
 

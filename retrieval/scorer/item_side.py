@@ -110,7 +110,9 @@ def co_occurrence_matrix(histories: Sequence[Sequence[int]], n_items: int) -> sp
     return _count_normalised(co, counts)
 
 
-def _count_normalised(matrix: sparse.csr_matrix, counts: NDArray[np.float64]) -> sparse.csr_matrix:
+def _count_normalised(
+    matrix: sparse.csr_matrix, counts: NDArray[np.integer] | NDArray[np.float64]
+) -> sparse.csr_matrix:
     scale = sparse.diags(1.0 / np.sqrt(np.maximum(counts, 1.0)))
     return (scale @ matrix @ scale).astype(np.float32).tocsr()
 

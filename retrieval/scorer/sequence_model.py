@@ -52,6 +52,7 @@ class SequenceModel(nn.Module):
             torch.ones(config.max_length, config.max_length, dtype=torch.bool),
             diagonal=1,
         )
+        self.causal_mask: torch.Tensor
         self.register_buffer("causal_mask", causal, persistent=False)
         nn.init.normal_(self.item_embedding.weight, std=0.02)
         nn.init.normal_(self.position_embedding.weight, std=0.02)

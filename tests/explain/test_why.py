@@ -27,14 +27,21 @@ def stored() -> Recommendation:
         paths=(path,), constraints_met=("from 1970",), contributions={"graph": 1.2, "popularity": 0.1, "vector": -0.2}
     )
     return Recommendation(
-        item=ItemCard.from_item(ALIEN), score=1.1, evidence=evidence, justification="Like Blade Runner, it shares a director."
+        item=ItemCard.from_item(ALIEN),
+        score=1.1,
+        evidence=evidence,
+        justification="Like Blade Runner, it shares a director.",
     )
 
 
 def test_why_lists_the_justification_paths_limits_and_what_counted() -> None:
     lines = why_text(ALIEN, stored(), MOVIE_SCHEMA).splitlines()
     assert lines[0] == "I suggested Alien (1979) because: Like Blade Runner, it shares a director."
-    assert lines[1].startswith("- Blade Runner (1982) -") and "Ridley Scott" in lines[1] and lines[1].endswith("Alien (1979)")
+    assert (
+        lines[1].startswith("- Blade Runner (1982) -")
+        and "Ridley Scott" in lines[1]
+        and lines[1].endswith("Alien (1979)")
+    )
     assert lines[2] == "- It meets your limits: from 1970."
     assert lines[3] == (
         "- It ranked with a score of 1.10; what counted most: linked in the graph to what you like (+1.20); "

@@ -99,7 +99,9 @@ def test_unsafe_relation_identifiers_are_refused() -> None:
 
 
 def test_an_unsafe_field_name_is_refused() -> None:
-    schema = dataclasses.replace(MOVIE_SCHEMA, relations=(AttributeRelation(HOSTILE, "Genre", "HAS_GENRE", "genre", 1.0),))
+    schema = dataclasses.replace(
+        MOVIE_SCHEMA, relations=(AttributeRelation(HOSTILE, "Genre", "HAS_GENRE", "genre", 1.0),)
+    )
     with pytest.raises(ValueError, match="lower-case identifiers"):
         CatalogueWriteQueries(schema)
 
