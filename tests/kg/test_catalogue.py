@@ -10,6 +10,8 @@ import pytest
 
 from kg.catalogue import Catalogue, CatalogueError, load_catalogue, natural_title
 
+pytestmark = pytest.mark.fast
+
 GOOD_ITEM = {"id": "1", "title": "Matrix, The", "year": 1999, "genres": ["Action", "Sci-Fi"]}
 HEADER = "user_id,item_id,rating,timestamp\n"
 

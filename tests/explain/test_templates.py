@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from assistant.explain.templates import template_justification
 from kg.schema import MOVIE_SCHEMA
 from retrieval.evidence import AttributeMatch, CollaborativeEvidence, Evidence, PathEvidence, PathNodeEvidence
+
+pytestmark = pytest.mark.fast
 
 
 def path(source: str, label: str, value: str, relation: str, target: str) -> PathEvidence:

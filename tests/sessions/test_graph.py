@@ -2,7 +2,7 @@
 
 One embedded ArcadeDB server is started for the module, in a temporary
 directory; every "app instance" is a store on a driver of its own to it.
-The contract tests run against the SQLite store too, so the two keep the
+The contract tests run against the SQLite and in-memory stores too, so all three keep the
 same semantics.  The end-to-end test reuses the session's ingested demo
 graph server, where the catalogue already is.
 """
@@ -22,6 +22,7 @@ import pytest
 
 from assistant.errors import ProfileStoreUnavailable
 from assistant.sessions.graph import GraphSessionStore
+from assistant.sessions.memory import InMemorySessionStore
 from assistant.sessions.profile import PreferenceDelta, UserProfile
 from assistant.sessions.sqlite import SqliteSessionStore
 from assistant.sessions.store import SessionStore, open_session_store
@@ -78,8 +79,12 @@ def node_count(graph: GraphStore) -> int:
     return graph.read(lambda tx: tx.run("MATCH (n) RETURN count(n) AS n").single(strict=True)["n"])
 
 
-@pytest.fixture(params=["graph", "local"])
+@pytest.fixture(params=["graph", "local", "memory"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SessionStore]:
+    """Every session store keeps one contract: the graph server's, the SQLite file's and the in-memory one."""
+    if request.param == "memory":
+        yield InMemorySessionStore()
+        return
     if request.param == "local":
         yield SqliteSessionStore(tmp_path / "profiles.sqlite3")
         return

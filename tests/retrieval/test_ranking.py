@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from kg.catalogue import Interaction
 from retrieval.candidates import Candidate
@@ -11,6 +12,8 @@ from retrieval.features import FEATURES, describe_contributions
 from retrieval.ranking import DEFAULT_WEIGHTS, WeightedSumRanker
 from retrieval.request import RetrievalRequest
 from retrieval.scorer.features import FEATURE_NAMES
+
+pytestmark = pytest.mark.fast
 
 
 def interactions(rows: list[tuple[str, str, float]]) -> list[Interaction]:

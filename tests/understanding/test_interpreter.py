@@ -10,6 +10,8 @@ from assistant.understanding.years import RECENT_YEARS, recency_floor, year_cons
 from kg.catalogue import Catalogue
 from retrieval.collaborative import CoLikeIndex
 
+pytestmark = pytest.mark.fast
+
 
 @pytest.fixture(scope="module")
 def interpreter(demo_catalogue: Catalogue) -> TurnInterpreter:

@@ -6,6 +6,8 @@ import pytest
 
 from assistant.understanding.references import find_references
 
+pytestmark = pytest.mark.fast
+
 LAST = ["a", "b", "c", "d", "e"]
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from assistant.sessions.profile import PreferenceDelta, UserProfile
 from assistant.sessions.sqlite import SqliteSessionStore
 from assistant.types import ItemCard, Recommendation
 from retrieval.evidence import Evidence
+
+pytestmark = pytest.mark.fast
 
 
 def test_change_of_mind_moves_items_and_attributes() -> None:

@@ -34,7 +34,7 @@ from kg.paths import GraphPath
 from kg.schema import MOVIE_SCHEMA, AttributeRelation, CatalogueSchema
 from kg.store import GraphStore
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 TEST_HEAP_MB = 512
 NEO4J_URI = os.environ.get("CONCIERGE_TEST_NEO4J_URI")
 BACKENDS = ["arcadedb"] + (["neo4j"] if NEO4J_URI else [])
