@@ -18,7 +18,6 @@ from kg.errors import GraphUnavailable
 from kg.graph.catalogue_writes import CatalogueWriter
 from kg.graph.config import GraphConfig
 from kg.graph.connection import GraphConnection
-from kg.graph.dialect import Neo4jDialect
 from kg.graph.recommendation_reads import RecommendationReader
 from kg.graph.user_data import UserData
 from kg.paths import GraphCandidate, GraphPath, PathNode
@@ -72,17 +71,11 @@ class GraphStore:
         user: str | None = None,
         password: str | None = None,
         *,
-        database: str | None = None,
         schema: CatalogueSchema = MOVIE_SCHEMA,
-        timeout_s: float = 5.0,
-        dialect: Neo4jDialect | None = None,
-        **driver_config: Any,
+        **options: Any,
     ) -> GraphStore:
-        """A store on a new driver for ``uri`` whose connection waits are bounded by ``timeout_s``."""
-        connection = GraphConnection.connect(
-            uri, user, password, database=database, timeout_s=timeout_s, dialect=dialect, **driver_config
-        )
-        return cls(connection, schema)
+        """A store on a new driver for ``uri``; ``options`` are :meth:`GraphConnection.connect`'s (timeout_s, ...)."""
+        return cls(GraphConnection.connect(uri, user, password, **options), schema)
 
     @classmethod
     def embedded(
