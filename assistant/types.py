@@ -15,7 +15,8 @@ from kg.catalogue import Item
 from retrieval.evidence import Evidence
 
 JustificationSource = Literal["template", "llm"]
-TextRole = Literal["small_talk", "introduction", "no_results", "list_line", "note"]
+TextRole = Literal["small_talk", "introduction", "no_results", "list_line", "note", "why", "about", "thanks"]
+Intent = Literal["recommend", "more", "why", "about", "chat", "thanks"]
 CARD_PEOPLE = 3
 
 
@@ -51,6 +52,7 @@ class TextPart(BaseModel):
     role: TextRole
     text: str
     source: JustificationSource
+    llm_attempts: int = Field(default=0, description="Drafts asked of the chat model for this piece (0: none).")
 
 
 class Recommendation(BaseModel):
@@ -73,8 +75,13 @@ class Reply(BaseModel):
 
     session_id: str
     text: str
-    intent: Literal["recommend", "chat"]
+    intent: Intent = Field(
+        description="recommend, more (others than those shown), why (a suggestion's evidence), about (a film's "
+        "catalogue facts), chat (small talk or off-topic), thanks (thanks or goodbye)."
+    )
     recommendations: tuple[Recommendation, ...] = ()
+    item_id: str | None = Field(default=None, description="The film a why- or about-answer is about.")
+    parts: tuple[TextPart, ...] = Field(default=(), description="The text piece by piece, with who wrote each.")
     notes: tuple[str, ...] = Field(default=(), description="Degraded sources, relaxed nothing, and similar remarks.")
     understood: dict[str, list[str]] = Field(
         default_factory=dict, description="What this turn added to the profile, by display name."

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from assistant.errors import ProfileStoreUnavailable
 from assistant.explain.evidence import EvidenceBuilder
 from assistant.explain.faithfulness import FaithfulnessChecker
+from assistant.explain.grounding import ReplyTextChecker
 from assistant.explain.reply_text import ReplyWriter
 from assistant.explain.writer import JustificationWriter
 from assistant.ingest import ingest, read_manifest, vector_location
@@ -113,7 +114,7 @@ def build_pipeline(parts: Parts) -> TurnPipeline:
         filter=FilterStage(ConstraintFilter(catalogue)),
         rank=RankStage(build_ranker(settings, catalogue, parts.vector_index, embedder), settings.n_recommendations),
         explain=explain,
-        reply=ReplyStage(ReplyWriter(parts.chat_model, linker), explain, catalogue),
+        reply=ReplyStage(ReplyWriter(parts.chat_model, ReplyTextChecker(linker)), explain, catalogue),
     )
 
 

@@ -1,13 +1,20 @@
-"""Faithfulness of justifications on real-phrased requests.
+"""Faithfulness of everything the assistant writes, on real seeker messages.
 
 Run as ``python -m bench.faithfulness --dialogues DIR/redial/valid_dialogues.jsonl --json OUT``.
 
-Each request is the first seeker message of a ReDial validation dialogue that
-names a movie or a genre, with ReDial's ``@id`` mentions written out as the
-titles the seeker meant.  Every recommendation's final justification is
-re-checked by the faithfulness checker, and the share written by the LLM and
-accepted on its first try is counted.  Twenty justifications are printed for a
-person to check by hand.
+Justifications: each request is the first seeker message of a ReDial
+validation dialogue that names a movie or a genre, with ReDial's ``@id``
+mentions written out as the titles the seeker meant.  Every recommendation's
+final justification is re-checked by the faithfulness checker, and the share
+written by the LLM and accepted on its first try is counted.
+
+Reply texts: the seeker messages of ReDial validation dialogues, first
+messages and later turns alike, are replayed in order, one session per
+dialogue, until ``--messages`` have been answered.  Every introduction, small
+talk and thanks is re-checked by the grounding rule against the turn's
+message, profile and suggestions; every answer to "why?" or to a question
+about a film must be exactly what the stored evidence or the catalogue gives.
+Twenty justifications and twenty reply texts are printed for a person to check.
 """
 
 from __future__ import annotations
@@ -20,13 +27,16 @@ import time
 import uuid
 from collections.abc import Iterator
 from functools import partial
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
 
+from assistant.explain.about import which_film_text
+from assistant.explain.reply_text import sentences
 from assistant.settings import Settings
-from assistant.types import Recommendation
+from assistant.types import Recommendation, TextPart
 
 SAMPLE = 20
 
@@ -50,6 +60,67 @@ def requests_from_dialogues(path: Path) -> Iterator[str]:
                 if "@" not in text and len(text) > 12:
                     yield text
                     break
+
+
+def seeker_messages(path: Path) -> Iterator[tuple[str, str]]:
+    """(dialogue id, message) for every seeker message of every dialogue, in order, mentions written out."""
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            dialogue = json.loads(line)
+            names = {key: " ".join(str(value).split()) for key, value in (dialogue.get("movieMentions") or {}).items()}
+            seeker = dialogue["initiatorWorkerId"]
+            for message in dialogue["messages"]:
+                if message["senderWorkerId"] == seeker:
+                    text = re.sub(r"@(\d+)", partial(_movie_name, names), message["text"]).strip()
+                    if text:
+                        yield str(dialogue["conversationId"]), text
+
+
+def check_reply_texts(
+    settings: Settings, dialogues: Path, minimum: int
+) -> tuple[dict[str, float], list[tuple[str, TextPart]]]:
+    """Replay seeker messages and re-check every reply text that is not a list line or a note."""
+    from assistant.api import Assistant
+
+    assistant = Assistant.from_settings(settings.model_copy(update={"justifications": "template"}))
+    pipeline = assistant.pipeline
+    checked: list[tuple[str, TextPart, bool]] = []
+    replies = 0
+    run_id = uuid.uuid4().hex[:8]
+    started = time.perf_counter()
+    for dialogue_id, message in tqdm(islice(seeker_messages(dialogues), minimum), total=minimum, desc="replies"):
+        session = f"faithfulness-{run_id}-{dialogue_id}"
+        trace = assistant.turn(session, message)
+        replies += 1
+        assert trace.understanding is not None and trace.profile is not None
+        context = pipeline.reply.context(message, trace.profile, trace.recommendations)
+        act = trace.understanding.act
+        for part in trace.texts:
+            if part.role in ("list_line", "note"):
+                continue
+            if part.role == "why":
+                stored = pipeline.remember.stored(session, act.item_id or "")
+                expected = (
+                    pipeline.explain.why("", act.item_id or "", stored).text if act.item_id else which_film_text()
+                )
+                ok = part.text == expected
+            elif part.role == "about":
+                ok = part.text == pipeline.explain.about(act.item_id, act.topic or "plot")
+            else:
+                ok = all(pipeline.reply.writer.checker.check(s, context).faithful for s in sentences(part.text))
+            checked.append((f"{dialogue_id}: {message}", part, ok))
+    assistant.close()
+    n = len(checked)
+    metrics = {
+        "n": n,
+        "messages": replies,
+        "faithful": sum(ok for _, _, ok in checked) / n,
+        "llm_first_try": sum(ok and part.source == "llm" and part.llm_attempts == 1 for _, part, ok in checked) / n,
+        "llm": sum(ok and part.source == "llm" for _, part, ok in checked) / n,
+        "template": sum(part.source == "template" for _, part, _ in checked) / n,
+        "seconds_per_reply": (time.perf_counter() - started) / max(replies, 1),
+    }
+    return metrics, [(message, part) for message, part, _ in checked]
 
 
 def run(settings: Settings, dialogues: Path, minimum: int) -> tuple[dict[str, float], list[tuple[str, Recommendation]]]:
@@ -90,6 +161,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, required=True)
     parser.add_argument("--data-dir", type=Path, help="data directory with built indexes (default: the settings')")
     parser.add_argument("--minimum", type=int, default=300, help="stop after at least this many recommendations")
+    parser.add_argument("--messages", type=int, default=300, help="seeker messages whose reply texts are checked")
     parser.add_argument("--seed", type=int, default=0, help="which hand-check sample to print")
     args = parser.parse_args(argv)
     overrides: dict[str, Any] = {"justifications": "llm"}
@@ -104,8 +176,15 @@ def main(argv: list[str] | None = None) -> None:
     for request, recommendation in random.Random(args.seed).sample(recommendations, min(SAMPLE, len(recommendations))):
         print(f"- [{recommendation.justification_source}] {recommendation.item.title}: {recommendation.justification}")
         print(f"    request: {request}")
+    texts, parts = check_reply_texts(settings, args.dialogues, args.messages)
+    print(f"\nreply texts ({texts['messages']:.0f} messages, {texts['n']:.0f} texts):")
+    for key, value in texts.items():
+        print(f"{key:<26}{value:>10.3f}")
+    print(f"\n{SAMPLE} reply texts to check by hand:")
+    for message, part in random.Random(args.seed).sample(parts, min(SAMPLE, len(parts))):
+        print(f"- [{part.source}, {part.role}] {part.text.strip()}\n    after: {message}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"metrics": metrics}, indent=2))
+    args.json.write_text(json.dumps({"metrics": metrics, "reply_texts": texts}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

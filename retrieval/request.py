@@ -25,8 +25,15 @@ class RetrievalRequest:
     liked_attributes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     disliked_attributes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     constraints: Constraints = field(default_factory=Constraints)
+    shown_ids: tuple[str, ...] = ()
+    """Items already suggested, left out when the person asks for others."""
 
     @property
     def excluded_ids(self) -> frozenset[str]:
-        """Items never to suggest: already liked, disliked or seen."""
-        return frozenset(self.liked_ids) | frozenset(self.disliked_ids) | frozenset(self.seen_ids)
+        """Items never to suggest: already liked, disliked or seen, or shown when others were asked for."""
+        return (
+            frozenset(self.liked_ids)
+            | frozenset(self.disliked_ids)
+            | frozenset(self.seen_ids)
+            | frozenset(self.shown_ids)
+        )

@@ -20,7 +20,9 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import DEMO_CATALOGUE, Settings
+from assistant.understanding.linking import EntityLinker
 from kg.catalogue import Catalogue, load_catalogue
+from retrieval.collaborative import CoLikeIndex
 
 SMALL_CATALOGUE_ITEMS = 400
 """The fast tier's catalogue: the demo's most rated films, enough for every turn rule to find its titles."""
@@ -39,6 +41,13 @@ def closed_port() -> int:
 @pytest.fixture(scope="session")
 def demo_catalogue() -> Catalogue:
     return load_catalogue(DEMO_CATALOGUE)
+
+
+@pytest.fixture(scope="session")
+def demo_linker(demo_catalogue: Catalogue) -> EntityLinker:
+    """The entity linker on the demo catalogue, ranking ambiguous titles by their likes as the assistant does."""
+    colike = CoLikeIndex(demo_catalogue.interactions, list(demo_catalogue.items), min_liked_rating=4.0)
+    return EntityLinker(demo_catalogue, lambda item_id: float(colike.like_count(item_id)))
 
 
 @pytest.fixture(scope="session")

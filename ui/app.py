@@ -3,7 +3,9 @@
 The UI holds no business logic: every action is one call on
 :class:`assistant.Assistant`.  Each browser tab gets its own session id (a
 ``gr.State`` filled on page load), so two tabs never share a profile.
-Errors become a message in the chat, never a stack trace.
+Errors become a message in the chat, never a stack trace.  Only a reply with
+a new list replaces the cards (and closes a Why panel that explained the old
+ones); a why-question typed in the chat opens the panel as the Why? button does.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from assistant.api import Assistant
 from assistant.errors import InvalidInput
 from assistant.settings import Settings
 from assistant.types import Recommendation, Reply
-from ui.cards import CARDS_CSS, render_card
+from ui.cards import CARDS_CSS, render_card, render_model_mark
 
 LOGGER = logging.getLogger(__name__)
 EXAMPLES = [
@@ -29,6 +31,8 @@ EXAMPLES = [
     "Something like Arrival, but not horror, after 2010",
     "A comedy from the 90s with Jim Carrey",
 ]
+PROFILE_INTENTS = frozenset({"recommend", "more"})
+"""Acts that may carry a preference; other replies refresh the profile only when they report one understood."""
 FAILURE = "Sorry, something went wrong on my side. Your preferences so far are kept; please try again."
 
 Messages = list[dict[str, str]]
@@ -48,37 +52,31 @@ class ConciergeUI:
     # Handlers ----------------------------------------------------------------
 
     def respond(self, message: str, history: Messages, session_id: str, shown: list[str]) -> Iterator[tuple[Any, ...]]:
+        """Stream one turn into the chat; cards, Why panel and profile change only when the reply changes them."""
         said = [{"role": "user", "content": message}] if message.strip() else []
         history = [*history, *said, {"role": "assistant", "content": ""}]
         try:
             for event in self.assistant.stream(session_id, message):
                 if isinstance(event, Reply):
+                    history[-1]["content"] += render_model_mark(event.parts)
                     shown = [rec.item.id for rec in event.recommendations] or shown
-                    yield (
-                        history,
-                        "",
-                        shown,
-                        *self._slot_updates(event.recommendations),
-                        *self._profile_updates(session_id),
-                    )
+                    yield (history, "", shown, *self._reply_updates(session_id, event))
                 else:
                     history[-1]["content"] += event
-                    yield (history, "", shown, *self._unchanged_slots(), *self._unchanged_profile())
+                    yield (history, "", shown, *self._unchanged())
         except InvalidInput as exc:
             history[-1]["content"] = f"I could not take that message: {exc}."
-            yield (history, message, shown, *self._unchanged_slots(), *self._unchanged_profile())
+            yield (history, message, shown, *self._unchanged())
         except Exception:
             LOGGER.exception("turn failed")
             history[-1]["content"] = FAILURE
-            yield (history, message, shown, *self._unchanged_slots(), *self._unchanged_profile())
+            yield (history, message, shown, *self._unchanged())
 
     def why(self, slot: int, session_id: str, shown: list[str]) -> tuple[Any, ...]:
+        """The Why? button of a card: the stored evidence of the film in that slot."""
         if slot >= len(shown):
-            return gr.update(visible=False), "", None
-        answer = self.assistant.why(session_id, shown[slot])
-        picture = self.assistant.why_picture(session_id, shown[slot])
-        image = Image.open(io.BytesIO(picture)) if picture else None
-        return gr.update(visible=True), answer.text, gr.update(value=image, visible=image is not None)
+            return tuple(self._closed_why())
+        return tuple(self._why_updates(session_id, shown[slot]))
 
     def feedback(self, slot: int, kind: str, session_id: str, shown: list[str]) -> tuple[Any, ...]:
         if slot >= len(shown):
@@ -108,11 +106,48 @@ class ConciergeUI:
             [],
             [],
             *self._slot_updates(()),
+            *self._closed_why(),
             *self._profile_updates(session_id),
-            gr.update(visible=False),
         )
 
     # Update helpers -------------------------------------------------------
+
+    def _reply_updates(self, session_id: str, reply: Reply) -> list[Any]:
+        """Cards, Why panel and profile after a finished reply, in the order ``respond`` outputs them.
+
+        A reply without a list (why, about, chat, thanks, or nothing found)
+        leaves the cards alone, as the assistant's "the second one" still
+        points at them; a new list closes the panel that explained the old one.
+        """
+        if reply.recommendations:
+            cards, panel = self._slot_updates(reply.recommendations), self._closed_why()
+        else:
+            cards, panel = self._unchanged_slots(), self._unchanged_why()
+        if reply.intent == "why" and reply.item_id:
+            panel = self._why_updates(session_id, reply.item_id)
+        changed = reply.intent in PROFILE_INTENTS or bool(reply.understood)
+        profile = self._profile_updates(session_id) if changed else self._unchanged_profile()
+        return [*cards, *panel, *profile]
+
+    def _unchanged(self) -> list[Any]:
+        return [*self._unchanged_slots(), *self._unchanged_why(), *self._unchanged_profile()]
+
+    def _why_updates(self, session_id: str, item_id: str) -> list[Any]:
+        """The Why panel opened on one suggestion: its stored evidence and, when it has graph paths, their picture."""
+        answer = self.assistant.why(session_id, item_id)
+        picture = self.assistant.why_picture(session_id, item_id)
+        image = Image.open(io.BytesIO(picture)) if picture else None
+        return [
+            gr.update(visible=True),
+            gr.update(value=answer.text),
+            gr.update(value=image, visible=image is not None),
+        ]
+
+    def _closed_why(self) -> list[Any]:
+        return [gr.update(visible=False), gr.update(value=""), gr.update(value=None, visible=False)]
+
+    def _unchanged_why(self) -> list[Any]:
+        return [gr.update()] * 3
 
     def _slot_updates(self, recommendations: tuple[Recommendation, ...] | list[Recommendation]) -> list[Any]:
         updates: list[Any] = []
@@ -195,15 +230,16 @@ class ConciergeUI:
                         slot_components += [group, card, status]
                         buttons.append((why, up, down, seen))
             profile_outputs = [profile_list, entry]
+            why_outputs = [why_panel, why_text, why_image]
             for trigger in (box.submit, send.click):
                 trigger(
                     self.respond,
                     inputs=[box, chatbot, session, shown],
-                    outputs=[chatbot, box, shown, *slot_components, *profile_outputs],
+                    outputs=[chatbot, box, shown, *slot_components, *why_outputs, *profile_outputs],
                 )
             for slot, (why, up, down, seen) in enumerate(buttons):
                 group, _, status = slot_components[3 * slot : 3 * slot + 3]
-                why.click(_bind(self.why, slot), inputs=[session, shown], outputs=[why_panel, why_text, why_image])
+                why.click(_bind(self.why, slot), inputs=[session, shown], outputs=why_outputs)
                 for button, kind in ((up, "liked"), (down, "disliked"), (seen, "seen")):
                     button.click(
                         _bind(self.feedback, slot, kind),
@@ -212,7 +248,7 @@ class ConciergeUI:
                     )
             close_why.click(lambda: gr.update(visible=False), outputs=why_panel)
             remove.click(self.remove_entry, inputs=[entry, session], outputs=profile_outputs)
-            new.click(self.reset, outputs=[session, chatbot, shown, *slot_components, *profile_outputs, why_panel])
+            new.click(self.reset, outputs=[session, chatbot, shown, *slot_components, *why_outputs, *profile_outputs])
             app.load(new_session_id, outputs=session)
         return app
 

@@ -1,11 +1,11 @@
-"""Reply text: the LLM writes the words around a list that code renders.
+"""Reply text: the chat model writes the words around what code decides, and every sentence is grounded.
 
-The list of recommendations (titles and justifications) is rendered from the
-ranked, evidenced items, so the model never decides which items appear.  The
-model's introduction is streamed sentence by sentence, and a sentence that
-names a person or a catalogue title outside this turn's items, or echoes the
-prompt, is dropped in favour of a template sentence: small models like to
-name films of their own.
+The list of recommendations is rendered from the explained items, so the
+model never decides which items appear.  Its introduction, small talk and
+goodbyes pass the grounding rule (:mod:`assistant.explain.grounding`)
+sentence by sentence as they stream: the faithful leading sentences are
+kept; when none is, the model is asked once more with what was wrong, and a
+second failure gives the template, written to the person as "you".
 """
 
 from __future__ import annotations
@@ -13,28 +13,20 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from assistant.explain.grounding import ReplyContext, ReplyTextChecker
 from assistant.types import Recommendation, TextPart, TextRole
-from assistant.understanding.linking import EntityLinker
 from prompts import load_prompt
 
 LOGGER = logging.getLogger(__name__)
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-MAX_INTRO_SENTENCES = 2
-MAX_INTRO_CHARS = 320
-PROMPT_ECHOES = (
-    "the user",
-    "catalogue",
-    "introduc",
-    "instruction",
-    "the list",
-    "you're welcome",
-    "break down",
-    "rules",
-)
+MAX_SENTENCES = 2
+MAX_CHARS = 320
+RETRY_TEMPERATURE = 0.7
 
 
 def list_line(position: int, recommendation: Recommendation) -> str:
@@ -50,65 +42,74 @@ def template_intro(count: int, liked_titles: Sequence[str]) -> str:
 
 
 class ReplyWriter:
-    """Streams LLM-written sentences that passed the title guard."""
+    """Streams the chat model's sentences that pass the grounding rule, with a template as the net."""
 
-    def __init__(self, chat_model: BaseChatModel, linker: EntityLinker) -> None:
+    def __init__(self, chat_model: BaseChatModel, checker: ReplyTextChecker) -> None:
         self.chat_model = chat_model
-        self.linker = linker
+        self.checker = checker
 
-    def introduction(
-        self, message: str, liked_titles: Sequence[str], constraints: str, allowed_ids: set[str], count: int
-    ) -> Iterator[TextPart]:
+    def introduction(self, context: ReplyContext, limits: str) -> Iterator[TextPart]:
         prompt = load_prompt("reply_user").format(
-            message=message,
-            liked=", ".join(liked_titles) or "nothing yet",
-            constraints=constraints or "none",
+            message=context.message,
+            liked=", ".join(context.liked_titles) or "nothing named yet",
+            constraints=limits or "none",
         )
         messages = [SystemMessage(load_prompt("reply_system")), HumanMessage(prompt)]
-        yield from self._guarded(messages, allowed_ids, "introduction", template_intro(count, liked_titles))
+        fallback = template_intro(len(context.suggestions), context.liked_titles)
+        yield from self._grounded(messages, context, "introduction", fallback)
 
-    def small_talk(self, message: str) -> Iterator[TextPart]:
-        messages: list[BaseMessage] = [SystemMessage(load_prompt("chat_system")), HumanMessage(message)]
-        fallback = "Tell me a few movies, people or genres you like or dislike, and any limits such as a decade."
-        yield from self._guarded(messages, set(), "small_talk", fallback)
+    def small_talk(self, context: ReplyContext) -> Iterator[TextPart]:
+        messages: list[BaseMessage] = [SystemMessage(load_prompt("chat_system")), HumanMessage(context.message)]
+        yield from self._grounded(messages, context, "small_talk", load_prompt("small_talk_fallback").strip())
 
-    def _guarded(
-        self, messages: list[BaseMessage], allowed_ids: set[str], role: TextRole, fallback: str
+    def _grounded(
+        self, messages: list[BaseMessage], context: ReplyContext, role: TextRole, fallback: str
     ) -> Iterator[TextPart]:
-        """Yield whole sentences that name no person, no title outside ``allowed_ids``, and don't echo the prompt."""
-        buffer = ""
-        emitted = 0
-        written = 0
-        try:
-            for chunk in self.chat_model.stream(messages):
-                buffer += str(chunk.content)
-                *complete, buffer = SENTENCE_END.split(buffer)
-                for sentence in complete:
-                    if emitted >= MAX_INTRO_SENTENCES or written > MAX_INTRO_CHARS:
+        problems = "was empty"
+        for attempt in (1, 2):
+            emitted = 0
+            try:
+                for sentence in self._sentences(messages, attempt):
+                    verdict = self.checker.check(sentence, context)
+                    if not verdict.faithful:
+                        problems = "; ".join(verdict.problems)
                         break
-                    clean = self._acceptable(sentence, allowed_ids)
-                    if clean:
-                        yield TextPart(role=role, text=("" if emitted == 0 else " ") + clean, source="llm")
-                        emitted += 1
-                        written += len(clean)
-                if emitted >= MAX_INTRO_SENTENCES or written > MAX_INTRO_CHARS:
-                    break
-        except Exception as exc:
-            LOGGER.warning("chat model failed, using the template wording: %s", exc)
-        if emitted < MAX_INTRO_SENTENCES and buffer.strip():
-            clean = self._acceptable(buffer, allowed_ids)
-            if clean and written + len(clean) <= MAX_INTRO_CHARS:
-                yield TextPart(role=role, text=("" if emitted == 0 else " ") + clean, source="llm")
-                emitted += 1
-        if emitted == 0:
-            yield TextPart(role=role, text=fallback, source="template")
+                    yield TextPart(
+                        role=role, text=("" if emitted == 0 else " ") + sentence, source="llm", llm_attempts=attempt
+                    )
+                    emitted += 1
+            except Exception as exc:
+                LOGGER.warning("chat model failed, using the template wording: %s", exc)
+                break
+            if emitted:
+                return
+            messages = [*messages, HumanMessage(load_prompt("reply_retry").format(problems=problems))]
+        yield TextPart(role=role, text=fallback, source="template", llm_attempts=2)
 
-    def _acceptable(self, sentence: str, allowed_ids: set[str]) -> str | None:
-        text = " ".join(sentence.replace("*", "").split())
-        if len(text) < 3 or not re.search(r"[A-Za-z]", text) or any(echo in text.casefold() for echo in PROMPT_ECHOES):
-            return None
-        text = text.strip("\"'“”")
-        mentions, _ = self.linker.link(text)
-        if any((m.is_item and m.item_id not in allowed_ids) or m.field in self.linker.person_fields for m in mentions):
-            return None
-        return text
+    def _sentences(self, messages: list[BaseMessage], attempt: int) -> Iterator[str]:
+        """Whole, cleaned sentences as the model streams them, at most ``MAX_SENTENCES`` and ``MAX_CHARS``."""
+        options: dict[str, Any] = {} if attempt == 1 else {"temperature": RETRY_TEMPERATURE, "seed": attempt}
+        buffer, count, written = "", 0, 0
+        for chunk in self.chat_model.stream(messages, **options):
+            buffer += str(chunk.content)
+            *complete, buffer = SENTENCE_END.split(buffer)
+            for sentence in complete:
+                clean = _clean(sentence)
+                if clean:
+                    if count >= MAX_SENTENCES or written + len(clean) > MAX_CHARS:
+                        return
+                    yield clean
+                    count, written = count + 1, written + len(clean)
+        clean = _clean(buffer)
+        if clean and count < MAX_SENTENCES and written + len(clean) <= MAX_CHARS:
+            yield clean
+
+
+def sentences(text: str) -> list[str]:
+    """A reply text cut into the cleaned sentences the grounding rule checks one by one."""
+    return [clean for clean in map(_clean, SENTENCE_END.split(text)) if clean]
+
+
+def _clean(sentence: str) -> str:
+    text = " ".join(sentence.replace("*", "").split()).strip("\"'“”")
+    return text if len(text) >= 3 and re.search(r"[A-Za-z]", text) else ""

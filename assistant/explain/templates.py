@@ -21,7 +21,8 @@ MAX_FACTS = 2
 CARD_FACT_CAST = 2
 
 
-def _join(names: list[str]) -> str:
+def join_names(names: list[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
     if len(names) <= 1:
         return "".join(names)
     return f"{', '.join(names[:-1])} and {names[-1]}"
@@ -61,7 +62,7 @@ def _path_facts(paths: tuple[PathEvidence, ...], schema: CatalogueSchema) -> lis
     for _, source_name, clause, value in chosen:
         by_source[source_name][clause].append(value)
     return [
-        f"like {source_name}, it {' and '.join(f'{clause} {_join(values)}' for clause, values in clauses.items())}"
+        f"like {source_name}, it {' and '.join(f'{clause} {join_names(values)}' for clause, values in clauses.items())}"
         for source_name, clauses in by_source.items()
     ]
 
@@ -79,7 +80,7 @@ def template_justification(evidence: Evidence, schema: CatalogueSchema, item_tit
         sentences.append(f"{signal.co_likers} {people} who liked {signal.source_title} also liked it{rating}.")
     if evidence.attribute_matches and len(sentences) < MAX_FACTS:
         values = [match.value for match in evidence.attribute_matches][:3]
-        sentences.append(f"It matches what you asked for: {_join(values)}.")
+        sentences.append(f"It matches what you asked for: {join_names(values)}.")
     if not sentences and evidence.vector_similarity is not None:
         sentences.append("Its description is among the closest matches to your request in the catalogue.")
     if not sentences:
@@ -89,11 +90,11 @@ def template_justification(evidence: Evidence, schema: CatalogueSchema, item_tit
 
 def card_fact(card: ItemCard) -> str | None:
     """'Heat (1995) is Action, Crime and Thriller, directed by Michael Mann, starring Al Pacino and Robert De Niro.'"""
-    parts = [f"is {_join(list(card.genres))}"] if card.genres else []
+    parts = [f"is {join_names(list(card.genres))}"] if card.genres else []
     if card.directors:
-        parts.append(f"directed by {_join(list(card.directors))}")
+        parts.append(f"directed by {join_names(list(card.directors))}")
     if card.cast:
-        parts.append(f"starring {_join(list(card.cast[:CARD_FACT_CAST]))}")
+        parts.append(f"starring {join_names(list(card.cast[:CARD_FACT_CAST]))}")
     return f"{card.title} {', '.join(parts)}." if parts else None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from assistant.explain.about import about_text, which_film_text
 from assistant.explain.evidence import EvidenceBuilder
 from assistant.explain.faithfulness import FaithfulnessChecker, Verdict
 from assistant.explain.picture import draw_paths_png
@@ -18,6 +19,7 @@ from assistant.explain.templates import evidence_facts, template_justification
 from assistant.explain.why import not_suggested_text, why_text
 from assistant.explain.writer import JustificationWriter
 from assistant.types import ItemCard, Recommendation, WhyAnswer
+from assistant.understanding.acts import AboutTopic
 from kg.catalogue import Catalogue
 from retrieval.ranking import RankedCandidate
 from retrieval.request import RetrievalRequest
@@ -69,6 +71,11 @@ class ExplainStage:
             return WhyAnswer(session_id=session_id, item_id=item_id, suggested=False, text=text)
         text = why_text(item, stored, self.catalogue.schema)
         return WhyAnswer(session_id=session_id, item_id=item_id, suggested=True, text=text, recommendation=stored)
+
+    def about(self, item_id: str | None, topic: AboutTopic) -> str:
+        """The catalogue's facts that answer a question about a film; which film, when none was named."""
+        item = self.catalogue.get(item_id) if item_id is not None else None
+        return about_text(item, topic) if item is not None else which_film_text()
 
     def picture(self, stored: Recommendation) -> bytes | None:
         """PNG of the stored graph paths of a suggestion; None when it has none."""

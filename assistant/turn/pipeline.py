@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from assistant.explain.about import which_film_text
 from assistant.explain.profile_text import describe_delta
 from assistant.sessions.profile import UserProfile
 from assistant.turn.explain import ExplainStage
@@ -50,30 +51,46 @@ class TurnPipeline:
     def stream(self, session_id: str, message: str) -> Iterator[TextPart | TurnTrace]:
         """Each piece of the reply text as it is written, then the turn's trace (its ``reply`` set)."""
         trace = TurnTrace(message=message, session_id=session_id)
-        trace.understanding = self.understand.run(message, self.remember.last_suggestions(session_id))
-        remembered = self.remember.run(session_id, message, trace.understanding.delta)
+        understanding = self.understand.run(message, self.remember.last_suggestions(session_id))
+        trace.understanding = understanding
+        remembered = self.remember.run(session_id, message, understanding.delta)
         trace.profile, trace.turn = remembered.profile, remembered.turn
         final: list[Recommendation] = []
-        if trace.understanding.intent == "chat":
-            pieces = self.reply.small_talk(message)
-        else:
-            self._rank_into(trace, self.retrieve.request(remembered.profile, message), None)
-            pieces = self.reply.recommendations(message, remembered.profile, trace.recommendations, trace.notes, final)
-        for piece in pieces:
+        for piece in self._pieces(trace, remembered.profile, final):
             trace.texts.append(piece)
             yield piece
-        trace.recommendations = tuple(final) if trace.understanding.intent != "chat" else ()
+        trace.recommendations = tuple(final)
         text = "".join(piece.text for piece in trace.texts)
         self.remember.record_reply(session_id, remembered.turn, trace.recommendations, text)
         trace.reply = Reply(
             session_id=session_id,
             text=text,
-            intent=trace.understanding.intent,
+            intent=understanding.intent,
             recommendations=trace.recommendations,
-            notes=trace.notes if trace.understanding.intent != "chat" else (),
-            understood=describe_delta(trace.understanding.delta, self.catalogue),
+            notes=trace.notes,
+            item_id=understanding.act.item_id if understanding.intent in ("why", "about") else None,
+            understood=describe_delta(understanding.delta, self.catalogue),
+            parts=tuple(trace.texts),
         )
         yield trace
+
+    def _pieces(self, trace: TurnTrace, profile: UserProfile, final: list[Recommendation]) -> Iterator[TextPart]:
+        """The reply the message's act calls for; only a recommendation request runs retrieval."""
+        assert trace.understanding is not None and trace.session_id is not None
+        act, message, session_id = trace.understanding.act, trace.message, trace.session_id
+        if act.act == "why":
+            item_id = act.item_id or ""
+            answer = self.explain.why(session_id, item_id, self.remember.stored(session_id, item_id))
+            return self.reply.answer("why", answer.text if act.item_id else which_film_text())
+        if act.act == "about":
+            return self.reply.answer("about", self.explain.about(act.item_id, act.topic or "plot"))
+        if act.act == "thanks":
+            return self.reply.thanks()
+        if act.act == "chat":
+            return self.reply.small_talk(message, profile)
+        shown = self.remember.suggested_ids(session_id) if act.act == "more" else ()
+        self._rank_into(trace, self.retrieve.request(profile, message, shown), None)
+        return self.reply.recommendations(message, profile, trace.recommendations, trace.notes, final)
 
     def recommend(self, profile: UserProfile, message: str, n: int | None = None) -> TurnTrace:
         """Retrieve, filter, rank and explain (templates only) for a profile, without any storage."""

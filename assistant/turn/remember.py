@@ -31,6 +31,14 @@ class RememberStage:
         """What "the second one" or "that one" can point at."""
         return self.sessions.last_suggestions(session_id)
 
+    def suggested_ids(self, session_id: str) -> list[str]:
+        """Everything suggested in the session, for "show me others"."""
+        return self.sessions.suggested_ids(session_id)
+
+    def stored(self, session_id: str, item_id: str) -> Recommendation | None:
+        """The suggestion of ``item_id`` as it was made, with its evidence, for "why?"."""
+        return self.sessions.recommendation(session_id, item_id)
+
     def apply(self, session_id: str, delta: PreferenceDelta) -> UserProfile:
         """Save the profile with ``delta`` applied, then mirror the item reactions into the graph."""
         profile = self.sessions.load_profile(session_id).apply(delta)

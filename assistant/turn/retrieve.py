@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.sessions.profile import UserProfile
@@ -21,8 +22,11 @@ class RetrieveStage:
         self.embedder = embedder
         self.generator = generator
 
-    def request(self, profile: UserProfile, message: str) -> RetrievalRequest:
-        """What the candidate sources are asked: the profile, the constraints and the message's embedding."""
+    def request(self, profile: UserProfile, message: str, shown: Sequence[str] = ()) -> RetrievalRequest:
+        """What the candidate sources are asked: the profile, the constraints and the message's embedding.
+
+        ``shown``: items suggested before that the person asked to see others than.
+        """
         return RetrievalRequest(
             query_text=message,
             query_vector=self.embedder.encode_one(message),
@@ -32,6 +36,7 @@ class RetrieveStage:
             liked_attributes={key: tuple(values) for key, values in profile.liked_attributes.items()},
             disliked_attributes={key: tuple(values) for key, values in profile.disliked_attributes.items()},
             constraints=profile.constraints,
+            shown_ids=tuple(shown),
         )
 
     def run(self, request: RetrievalRequest) -> Retrieved:

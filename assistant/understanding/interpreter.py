@@ -14,14 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from assistant.sessions.profile import PreferenceDelta
+from assistant.types import Intent
+from assistant.understanding.acts import ActReader, ConversationAct
 from assistant.understanding.linking import EntityLinker, Mention, normalise
 from assistant.understanding.references import find_references
 from assistant.understanding.years import recency_floor, year_constraints
-
-Intent = Literal["recommend", "chat"]
 
 NEGATIVE_CUES = (
     "not",
@@ -98,9 +97,6 @@ UNSEEN_CUES = (
 SEEN_CUES = ("seen", "already watched", "watched it", "saw it", "have watched", "ve watched", "i saw", "already saw")
 POSITIVE_CUES = ("love", "loved", "like", "liked", "enjoy", "enjoyed", "favorite", "favourite", "fan of", "adore")
 REQUEST_CUES = ("d love", "would love", "d like", "would like", "d prefer", "would prefer", "d enjoy", "would enjoy")
-SMALL_TALK = frozenset(
-    ("hi", "hello", "hey", "thanks", "thank you", "bye", "good morning", "good evening", "ok", "okay")
-)
 
 YEARS_LIFTED = re.compile(
     r"\b(?:any|whatever) (?:year|decade|era|time period|age)\b|\b(?:old or new|new or old|older or newer|newer or older)\b"
@@ -142,9 +138,14 @@ CLAUSE_SPLIT = re.compile(
 
 @dataclass(frozen=True)
 class Understanding:
-    intent: Intent
+    act: ConversationAct
     delta: PreferenceDelta
+    """Empty unless the act is a recommendation request: a question or small talk changes no preference."""
     mentions: tuple[Mention, ...]
+
+    @property
+    def intent(self) -> Intent:
+        return self.act.act
 
 
 def _has_cue(text: str, cues: tuple[str, ...]) -> bool:
@@ -162,6 +163,7 @@ class TurnInterpreter:
 
     def __init__(self, linker: EntityLinker) -> None:
         self.linker = linker
+        self.acts = ActReader()
         years = [item.year for item in linker.catalogue.items.values() if item.year]
         self.latest_year = max(years) if years else None
 
@@ -214,8 +216,14 @@ class TurnInterpreter:
             year_max=year_max,
             unlinked=tuple(unlinked),
         )
-        intent: Intent = "chat" if delta.is_empty() and lowered in SMALL_TALK else "recommend"
-        return Understanding(intent=intent, delta=delta, mentions=tuple(mentions))
+        act = self.acts.read(message, mentions, delta, last_suggestions)
+        if act.act in ("why", "about", "chat"):
+            delta = PreferenceDelta()
+        elif act.phrase_items:
+            delta = delta.model_copy(
+                update={"liked_items": tuple(item for item in delta.liked_items if item not in act.phrase_items)}
+            )
+        return Understanding(act=act, delta=delta, mentions=tuple(mentions))
 
     @staticmethod
     def _title_just_before(message: str, mentions: list[Mention], position: int) -> bool:

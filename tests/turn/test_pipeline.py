@@ -117,3 +117,59 @@ def test_why_answers_from_the_stored_evidence_of_the_turn(scripted_assistant: Ca
     answer = assistant.why(sid, first.item.id)
     assert answer.suggested and answer.recommendation == first
     assert answer.text.startswith(f"I suggested {first.item.title} because: {first.justification}")
+
+
+def test_a_why_question_in_the_chat_answers_from_the_stored_evidence(
+    scripted_assistant: Callable[..., Assistant],
+) -> None:
+    assistant = scripted_assistant()
+    sid = session()
+    second = assistant.chat(sid, "I loved The Matrix").recommendations[1]
+    before = assistant.profile(sid)
+    reply = assistant.chat(sid, "why the second one?")
+    assert (reply.intent, reply.item_id, reply.recommendations) == ("why", second.item.id, ())
+    assert reply.text == assistant.why(sid, second.item.id).text
+    assert assistant.profile(sid) == before and [part.source for part in reply.parts] == ["template"]
+
+
+def test_a_question_about_a_film_is_answered_from_the_catalogue(
+    scripted_assistant: Callable[..., Assistant],
+) -> None:
+    reply = scripted_assistant().chat(session(), "Who directed The Matrix?")
+    assert reply.intent == "about" and reply.item_id == MATRIX
+    assert reply.text == "The Matrix (1999) was directed by The Wachowskis."
+
+
+def test_an_off_topic_question_gets_a_grounded_steer_back_and_no_list(
+    scripted_assistant: Callable[..., Assistant],
+) -> None:
+    assistant = scripted_assistant("Paris is the capital of France.", "The capital of France is Paris.")
+    sid = session()
+    reply = assistant.chat(sid, "What is the capital of France?")
+    assert reply.intent == "chat" and reply.recommendations == () and assistant.profile(sid).is_empty()
+    assert [(part.source, part.llm_attempts) for part in reply.parts] == [("template", 2)]
+    assert "Paris" not in reply.text and "film" in reply.text
+
+
+def test_a_second_draft_is_kept_when_it_is_grounded(scripted_assistant: Callable[..., Assistant]) -> None:
+    assistant = scripted_assistant("Arrival is a timeless classic.", "Here are some picks for you.")
+    trace = assistant.turn(session(), "something like The Matrix")
+    assert (trace.texts[0].text, trace.texts[0].source, trace.texts[0].llm_attempts) == (
+        "Here are some picks for you.",
+        "llm",
+        2,
+    )
+
+
+def test_asking_for_more_shows_other_films(scripted_assistant: Callable[..., Assistant]) -> None:
+    assistant = scripted_assistant()
+    sid = session()
+    first = {rec.item.id for rec in assistant.chat(sid, "I loved The Matrix").recommendations}
+    more = assistant.chat(sid, "show me others")
+    assert more.intent == "more" and more.recommendations
+    assert not first & {rec.item.id for rec in more.recommendations}
+
+
+def test_thanks_is_answered_without_a_list(scripted_assistant: Callable[..., Assistant]) -> None:
+    reply = scripted_assistant().chat(session(), "thanks, bye!")
+    assert reply.intent == "thanks" and reply.recommendations == () and "welcome" in reply.text

@@ -118,6 +118,56 @@ def test_chat_why_feedback_and_profile(ui_url: str, browser: Browser) -> None:
     other.close()
 
 
+def test_why_asked_in_the_chat_opens_the_why_panel(ui_url: str, browser: Browser) -> None:
+    page = open_page(browser, ui_url)
+    send(page, "I loved The Matrix and Blade Runner")
+    expect(page.locator(".concierge-card")).to_have_count(5, timeout=TURN_TIMEOUT_MS)
+    titles = card_titles(page)
+
+    send(page, "why the second one?")
+    expect(page.locator("#chat")).to_contain_text(f"I suggested {titles[1]} because", timeout=TURN_TIMEOUT_MS)
+    expect(page.locator("#why-panel").first).to_be_visible()
+    expect(page.locator("#why-text")).to_contain_text(f"I suggested {titles[1]} because")
+    expect(page.locator("#why-picture img")).to_be_visible(timeout=30_000)
+    assert card_titles(page) == titles
+    page.screenshot(path=str(ARTIFACTS / "09-why-in-the-chat.png"), full_page=True)
+    page.close()
+
+
+def test_off_topic_question_changes_no_card_and_no_profile(ui_url: str, browser: Browser) -> None:
+    page = open_page(browser, ui_url)
+    send(page, "I loved Toy Story")
+    expect(page.locator(".concierge-card")).to_have_count(5, timeout=TURN_TIMEOUT_MS)
+    titles, profile = card_titles(page), page.locator("#profile-list").inner_text()
+    answers = page.locator("#chat .message").count()
+
+    send(page, "What is the capital of France?")
+    expect(page.locator("#chat .message")).not_to_have_count(answers, timeout=TURN_TIMEOUT_MS)
+    assert card_titles(page) == titles
+    assert page.locator("#profile-list").inner_text() == profile
+    expect(page.locator("#why-panel")).to_be_hidden()
+    assert not re.search(r"\bllm\b|\bsource\b|list_line|small_talk", page.locator("#chat").inner_text())
+    page.screenshot(path=str(ARTIFACTS / "10-off-topic.png"), full_page=True)
+    page.close()
+
+
+def test_a_new_list_closes_the_why_panel_of_the_old_one(ui_url: str, browser: Browser) -> None:
+    page = open_page(browser, ui_url)
+    send(page, "I loved The Matrix and Blade Runner")
+    expect(page.locator(".concierge-card")).to_have_count(5, timeout=TURN_TIMEOUT_MS)
+    titles = card_titles(page)
+    page.locator("#why-1").click()
+    expect(page.locator("#why-text")).to_contain_text(f"I suggested {titles[0]} because", timeout=30_000)
+
+    send(page, "A comedy from the 90s with Jim Carrey")
+    expect(page.locator(".concierge-card").first).to_be_visible(timeout=TURN_TIMEOUT_MS)
+    assert card_titles(page) != titles
+    expect(page.locator("#why-panel")).to_be_hidden()
+    expect(page.get_by_text(f"I suggested {titles[0]} because")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / "11-new-list-closes-why.png"), full_page=True)
+    page.close()
+
+
 def test_empty_message_shows_a_message_not_a_trace(ui_url: str, browser: Browser) -> None:
     page = open_page(browser, ui_url, width=390)
     page.locator("#send").click()

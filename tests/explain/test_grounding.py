@@ -1,0 +1,97 @@
+"""The grounding rule for introductions and small talk, on the sentences people actually got from the small model."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.explain.grounding import ReplyContext, ReplyTextChecker
+from assistant.explain.reply_text import sentences, template_intro
+from assistant.types import ItemCard
+from assistant.understanding.linking import EntityLinker
+from kg.catalogue import Catalogue
+from prompts import load_prompt
+
+pytestmark = pytest.mark.fast
+
+
+@pytest.fixture(scope="module")
+def checker(demo_linker: EntityLinker) -> ReplyTextChecker:
+    return ReplyTextChecker(demo_linker)
+
+
+def arrival_turn(demo_catalogue: Catalogue) -> ReplyContext:
+    contact = next(item for item in demo_catalogue.items.values() if item.display_title == "Contact (1997)")
+    return ReplyContext(
+        message="I want something like Arrival, but not horror, and made after 2010",
+        profile_values=("Horror", "2011"),
+        ruled_out=("Horror",),
+        suggestions=(ItemCard.from_item(contact),),
+    )
+
+
+@pytest.mark.parametrize(
+    ("sentence", "problem"),
+    [
+        (
+            "Arrival is a classic horror film that has been around for over 20 years, making it a great choice.",
+            "contradicts the limit on 'horror'",
+        ),
+        ("Arrival is a classic horror film.", "adds words the turn does not support: classic"),
+        ("It has been around for over 20 years.", "number 20 is not in the turn"),
+        ("They like nothing yet, and their limits are until 1989.", "says 'they' about the person"),
+        ("Their limits: none.", "echoes the prompt"),
+        ("You will love Titanic (1997) and Forrest Gump (1994).", "names the film 'Forrest Gump (1994)'"),
+    ],
+)
+def test_what_the_small_model_wrote_is_refused(
+    checker: ReplyTextChecker, demo_catalogue: Catalogue, sentence: str, problem: str
+) -> None:
+    verdict = checker.check(sentence, arrival_turn(demo_catalogue))
+    assert not verdict.faithful and any(problem in found for found in verdict.problems), verdict.problems
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Here are some picks for you.",
+        "These fit what you asked for, with no horror, after 2010.",
+        "Since you want something like Arrival, I hope you find one for tonight.",
+    ],
+)
+def test_plain_introductions_pass(checker: ReplyTextChecker, demo_catalogue: Catalogue, sentence: str) -> None:
+    verdict = checker.check(sentence, arrival_turn(demo_catalogue))
+    assert verdict.faithful, verdict.problems
+
+
+def test_a_liked_film_offered_as_a_suggestion_is_refused(checker: ReplyTextChecker) -> None:
+    context = ReplyContext(message="I loved Ocean's Eleven", liked_titles=("Ocean's Eleven (2001)",))
+    verdict = checker.check("Here are some films you may enjoy: 1. Ocean's Eleven (2001) 2.", context)
+    assert any("already liked" in problem for problem in verdict.problems), verdict.problems
+    assert checker.check("Since you loved Ocean's Eleven, here are some picks for you.", context).faithful
+
+
+def test_an_answer_to_an_off_topic_question_is_refused(checker: ReplyTextChecker) -> None:
+    verdict = checker.check("Paris is the capital of France.", ReplyContext(message="What is the capital of France?"))
+    assert not verdict.faithful and "paris" in " ".join(verdict.problems)
+
+
+def test_every_template_passes_the_rule_it_stands_in_for(checker: ReplyTextChecker, demo_catalogue: Catalogue) -> None:
+    """The templates are the net under the model's words, so they must be grounded by construction."""
+    context = ReplyContext(
+        message="I loved Heat, no horror please",
+        liked_titles=("Heat (1995)",),
+        profile_values=("Horror",),
+        ruled_out=("Horror",),
+        suggestions=tuple(ItemCard.from_item(demo_catalogue.items[item_id]) for item_id in ("1", "2")),
+    )
+    texts = [
+        template_intro(2, context.liked_titles),
+        template_intro(2, ()),
+        load_prompt("small_talk_fallback"),
+        load_prompt("thanks"),
+        load_prompt("no_results").format(constraints="no Horror"),
+    ]
+    for text in texts:
+        for sentence in sentences(text):
+            verdict = checker.check(sentence, context)
+            assert verdict.faithful, (sentence, verdict.problems)
