@@ -84,7 +84,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
     axes.bar(acts, [result["per_act"][act]["accuracy"] for act in acts])
     axes.axhline(0.9, color="black", linestyle="dashed")
     axes.set_ylim(0, 1.05)
-    axes.set_title(f"Conversation acts, {result['n']} real messages (overall {result['accuracy']:.2f}; dashed: .90)")
+    axes.set_title(f"Conversation acts, {result['n']} real messages (overall {result['accuracy']:.3f}; dashed: .90)")
     save(figure, path)
 
 

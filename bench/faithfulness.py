@@ -160,7 +160,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dialogues", type=Path, required=True, help="ReDial valid_dialogues.jsonl")
     parser.add_argument("--json", type=Path, required=True)
     parser.add_argument("--data-dir", type=Path, help="data directory with built indexes (default: the settings')")
-    parser.add_argument("--minimum", type=int, default=300, help="stop after at least this many recommendations")
+    parser.add_argument(
+        "--minimum", type=int, default=300, help="stop after at least this many justifications (0: skip them)"
+    )
     parser.add_argument("--messages", type=int, default=300, help="seeker messages whose reply texts are checked")
     parser.add_argument("--seed", type=int, default=0, help="which hand-check sample to print")
     args = parser.parse_args(argv)
@@ -168,14 +170,21 @@ def main(argv: list[str] | None = None) -> None:
     if args.data_dir:
         overrides["data_dir"] = args.data_dir
     settings = Settings(**overrides)
-    metrics, recommendations = run(settings, args.dialogues, args.minimum)
-    print(f"{'measure':<26}{'value':>10}")
-    for key, value in metrics.items():
-        print(f"{key:<26}{value:>10.3f}")
-    print(f"\n{SAMPLE} justifications to check by hand:")
-    for request, recommendation in random.Random(args.seed).sample(recommendations, min(SAMPLE, len(recommendations))):
-        print(f"- [{recommendation.justification_source}] {recommendation.item.title}: {recommendation.justification}")
-        print(f"    request: {request}")
+    result: dict[str, Any] = {}
+    if args.minimum > 0:
+        metrics, recommendations = run(settings, args.dialogues, args.minimum)
+        result["metrics"] = metrics
+        print(f"{'measure':<26}{'value':>10}")
+        for key, value in metrics.items():
+            print(f"{key:<26}{value:>10.3f}")
+        print(f"\n{SAMPLE} justifications to check by hand:")
+        for request, recommendation in random.Random(args.seed).sample(
+            recommendations, min(SAMPLE, len(recommendations))
+        ):
+            print(
+                f"- [{recommendation.justification_source}] {recommendation.item.title}: {recommendation.justification}"
+            )
+            print(f"    request: {request}")
     texts, parts = check_reply_texts(settings, args.dialogues, args.messages)
     print(f"\nreply texts ({texts['messages']:.0f} messages, {texts['n']:.0f} texts):")
     for key, value in texts.items():
@@ -184,7 +193,8 @@ def main(argv: list[str] | None = None) -> None:
     for message, part in random.Random(args.seed).sample(parts, min(SAMPLE, len(parts))):
         print(f"- [{part.source}, {part.role}] {part.text.strip()}\n    after: {message}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"metrics": metrics, "reply_texts": texts}, indent=2) + "\n")
+    result["reply_texts"] = texts
+    args.json.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -64,8 +64,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from assistant.errors import InvalidInput
     from assistant.types import Reply
 
-    print("Concierge is ready. Type a message, 'why N' about the Nth suggestion, or 'quit'.")
-    last: Reply | None = None
+    print("Concierge is ready. Type a message (\"why the second one?\" asks about a suggestion), or 'quit'.")
     with _assistant(args) as assistant:
         while True:
             try:
@@ -74,17 +73,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 break
             if text in ("quit", "exit"):
                 break
-            if text.startswith("why ") and last is not None and text[4:].strip().isdigit():
-                position = int(text[4:]) - 1
-                if 0 <= position < len(last.recommendations):
-                    print(assistant.why(args.session, last.recommendations[position].item.id).text)
-                    continue
             try:
                 print("concierge> ", end="", flush=True)
                 for event in assistant.stream(args.session, text):
-                    if isinstance(event, Reply):
-                        last = event
-                    else:
+                    if not isinstance(event, Reply):
                         print(event, end="", flush=True)
                 print()
             except InvalidInput as exc:

@@ -26,6 +26,8 @@ LOGGER = logging.getLogger(__name__)
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 MAX_SENTENCES = 2
 MAX_CHARS = 320
+MAX_NEW_TOKENS = 56
+"""Two short sentences (at most 30 words, as the prompts ask) fit in this; a longer draft is cut, not waited for."""
 RETRY_TEMPERATURE = 0.7
 
 
@@ -88,7 +90,9 @@ class ReplyWriter:
 
     def _sentences(self, messages: list[BaseMessage], attempt: int) -> Iterator[str]:
         """Whole, cleaned sentences as the model streams them, at most ``MAX_SENTENCES`` and ``MAX_CHARS``."""
-        options: dict[str, Any] = {} if attempt == 1 else {"temperature": RETRY_TEMPERATURE, "seed": attempt}
+        options: dict[str, Any] = {"max_new_tokens": MAX_NEW_TOKENS}
+        if attempt > 1:
+            options |= {"temperature": RETRY_TEMPERATURE, "seed": attempt}
         buffer, count, written = "", 0, 0
         for chunk in self.chat_model.stream(messages, **options):
             buffer += str(chunk.content)

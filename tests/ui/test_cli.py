@@ -22,6 +22,11 @@ def test_ask_json_why_picture_and_profile(
     titles = [rec["item"]["title"] for rec in reply["recommendations"]]
     assert "The Matrix (1999)" not in titles and "Blade Runner (1982)" not in titles
     assert all(rec["justification"] and rec["evidence"]["contributions"] for rec in reply["recommendations"])
+    assert reply["intent"] == "recommend" and reply["parts"][0]["role"] == "introduction"
+
+    chatted = run("chat", "--session", session, stdin="why the second one?\nquit\n")
+    assert chatted.returncode == 0, chatted.stderr[-2000:]
+    assert f"I suggested {titles[1]} because" in chatted.stdout
 
     with_paths = next(rec for rec in reply["recommendations"] if rec["evidence"]["paths"])
     picture = tmp_path / "why.png"
