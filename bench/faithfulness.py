@@ -164,11 +164,14 @@ def main(argv: list[str] | None = None) -> None:
         "--minimum", type=int, default=300, help="stop after at least this many justifications (0: skip them)"
     )
     parser.add_argument("--messages", type=int, default=300, help="seeker messages whose reply texts are checked")
+    parser.add_argument("--llm-model", help="a packaged chat model other than the settings' (e.g. smollm2-135m)")
     parser.add_argument("--seed", type=int, default=0, help="which hand-check sample to print")
     args = parser.parse_args(argv)
     overrides: dict[str, Any] = {"justifications": "llm"}
     if args.data_dir:
         overrides["data_dir"] = args.data_dir
+    if args.llm_model:
+        overrides["llm_model"] = args.llm_model
     settings = Settings(**overrides)
     result: dict[str, Any] = {}
     if args.minimum > 0:

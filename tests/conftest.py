@@ -105,9 +105,9 @@ def run(ingested_settings: Settings) -> Callable[..., subprocess.CompletedProces
         "CONCIERGE_LLM_MODEL": "smollm2-135m",
     }
 
-    def runner(*arguments: str) -> subprocess.CompletedProcess[str]:
+    def runner(*arguments: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(CONCIERGE), *arguments], env=environment, capture_output=True, text=True, timeout=600
+            [str(CONCIERGE), *arguments], env=environment, input=stdin, capture_output=True, text=True, timeout=600
         )
 
     return runner
