@@ -67,7 +67,7 @@ class ReplyTextChecker:
         problems += [f"number {n} is not in the turn" for n in NUMBER.findall(sentence) if n not in context.numbers()]
         problems += self._names(sentence, names, normalise(context.message))
         problems += self._broken_limits(lowered, context.ruled_out)
-        problems += self._liked_as_suggestion(lowered, context.liked_titles)
+        problems += self._liked_as_suggestion(sentence, lowered, context.liked_titles)
         vocabulary = message_words | {word for name in names for word in name.split()} | REPLY_PHRASING
         added = sorted({word for word in lowered.split() if word not in vocabulary and not word.isdigit()})
         if added:
@@ -104,11 +104,13 @@ class ReplyTextChecker:
         return list(dict.fromkeys(problems))
 
     @staticmethod
-    def _liked_as_suggestion(lowered: str, liked_titles: Sequence[str]) -> list[str]:
-        """'You might enjoy Heat' or a numbered 'Heat' when the person said they already liked Heat."""
+    def _liked_as_suggestion(sentence: str, lowered: str, liked_titles: Sequence[str]) -> list[str]:
+        """'You might enjoy Heat', or 'Heat' as an item of a numbered list, when the person already liked Heat."""
         problems = []
         for title in liked_titles:
-            for form in {normalise(form) for form in title_forms(title)}:
-                if re.search(rf"\b{RECOMMENDING} {re.escape(form)}\b|\b\d+ {re.escape(form)}\b", lowered):
+            forms = title_forms(title)
+            listed = any(re.search(rf"(?:^|\s)\d\.\s*{re.escape(form)}", sentence) for form in forms)
+            for form in {normalise(form) for form in forms}:
+                if listed or re.search(rf"\b{RECOMMENDING} {re.escape(form)}\b", lowered):
                     problems.append(f"offers {title!r}, which you already liked, as a suggestion")
         return list(dict.fromkeys(problems))

@@ -78,8 +78,8 @@ def test_an_answer_to_an_off_topic_question_is_refused(checker: ReplyTextChecker
 def test_every_template_passes_the_rule_it_stands_in_for(checker: ReplyTextChecker, demo_catalogue: Catalogue) -> None:
     """The templates are the net under the model's words, so they must be grounded by construction."""
     context = ReplyContext(
-        message="I loved Heat, no horror please",
-        liked_titles=("Heat (1995)",),
+        message="I loved Heat and Alien, no horror please",
+        liked_titles=("Heat (1995)", "Alien (1979)"),
         profile_values=("Horror",),
         ruled_out=("Horror",),
         suggestions=tuple(ItemCard.from_item(demo_catalogue.items[item_id]) for item_id in ("1", "2")),
