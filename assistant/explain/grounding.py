@@ -21,6 +21,8 @@ from assistant.explain.words import NEGATIONS, REPLY_PHRASING, THIRD_PERSON
 from assistant.types import ItemCard
 from assistant.understanding.linking import GENRE_SYNONYMS, EntityLinker, normalise
 
+GENRE_FORMS = {normalise(word): normalise(genre) for word, genre in GENRE_SYNONYMS.items()}
+"""Every word that names a genre, normalised, with the genre it names: built once, read per sentence."""
 PROMPT_ECHOES = ("introduc", "instruction", "the list", "break down", "rules", "nothing yet", "limits:")
 
 
@@ -60,11 +62,12 @@ class ReplyTextChecker:
     def check(self, sentence: str, context: ReplyContext) -> Verdict:
         lowered = f" {normalise(sentence)} "
         names = context.names()
+        numbers = context.numbers()
         message_words = set(normalise(context.message).split())
         problems: list[str] = []
         problems += [f"says {word!r} about the person" for word in THIRD_PERSON if f" {word} " in lowered]
         problems += [f"echoes the prompt ({echo!r})" for echo in PROMPT_ECHOES if echo in sentence.casefold()]
-        problems += [f"number {n} is not in the turn" for n in NUMBER.findall(sentence) if n not in context.numbers()]
+        problems += [f"number {n} is not in the turn" for n in NUMBER.findall(sentence) if n not in numbers]
         problems += self._names(sentence, names, normalise(context.message))
         problems += self._broken_limits(lowered, context.ruled_out)
         problems += self._liked_as_suggestion(sentence, lowered, context.liked_titles)
@@ -92,10 +95,9 @@ class ReplyTextChecker:
     @staticmethod
     def _broken_limits(lowered: str, ruled_out: Sequence[str]) -> list[str]:
         """A ruled-out value named without a negation just before it contradicts the person's limit."""
-        synonyms = {normalise(word): normalise(genre) for word, genre in GENRE_SYNONYMS.items()}
         problems = []
         for value in {normalise(value) for value in ruled_out}:
-            forms = {value} | {word for word, genre in synonyms.items() if genre == value}
+            forms = {value} | {word for word, genre in GENRE_FORMS.items() if genre == value}
             for form in forms:
                 for match in re.finditer(rf" {re.escape(form)} ", lowered):
                     before = lowered[: match.start()].split()[-3:]
