@@ -21,6 +21,7 @@ import numpy as np
 from kg.catalogue import Catalogue
 from kg.store import GraphCandidate, GraphPath, GraphStore, GraphUnavailable
 from retrieval.collaborative import CoLikeIndex, CoLikeSignal
+from retrieval.moods import mood_features
 from retrieval.request import RetrievalRequest
 from retrieval.vector_store import VectorIndex, VectorStoreUnavailable
 
@@ -118,10 +119,13 @@ class CandidateGenerator:
         if len(found) < self.pool:
             for item_id in self._popular_order[: self.pool]:
                 candidate(item_id)
+        moods = mood_features((self.catalogue.items[item_id] for item_id in found), request.moods)
         for entry in found.values():
             entry.features["popularity"] = self._popularity.get(entry.item_id, 0.0)
             if entry.item_id in self._mentions:
                 entry.features["mentions"] = self._mentions[entry.item_id]
+            if entry.item_id in moods:
+                entry.features["mood"] = moods[entry.item_id]
         return CandidateSet(candidates=list(found.values()), notes=notes)
 
     def _vector(self, request: RetrievalRequest, notes: list[str]) -> list[tuple[str, float]]:

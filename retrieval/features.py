@@ -15,14 +15,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-FeatureOrigin = Literal["source", "prior", "profile"]
+FeatureOrigin = Literal["source", "prior", "profile", "request"]
 
 
 @dataclass(frozen=True)
 class RankingFeature:
     origin: FeatureOrigin
     """``source``: a candidate source found the item for this request; ``prior``: holds whoever asks;
-    ``profile``: the trained scorer's reading of the user's history."""
+    ``profile``: the trained scorer's reading of the user's history; ``request``: a soft preference of this
+    request (a mood) scored on every candidate, found by no source."""
     label: str
     """Plain words for "why" answers."""
 
@@ -43,6 +44,7 @@ FEATURES: Mapping[str, RankingFeature] = {
     "tags": RankingFeature("profile", "tags of the films you like"),
     "era": RankingFeature("profile", "from the years of the films you like"),
     "trend": RankingFeature("profile", "popular in the weeks of your last activity"),
+    "mood": RankingFeature("request", "fits the mood you asked for"),
 }
 
 

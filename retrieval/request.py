@@ -27,6 +27,8 @@ class RetrievalRequest:
     constraints: Constraints = field(default_factory=Constraints)
     shown_ids: tuple[str, ...] = ()
     """Items already suggested, left out when the person asks for others."""
+    moods: tuple[tuple[str, str], ...] = ()
+    """Soft (direction, mood) preferences, ('more', 'light') for "a bit lighter": they rank, never filter."""
 
     @property
     def excluded_ids(self) -> frozenset[str]:
