@@ -1,8 +1,10 @@
 """Entity linking: ground names in a message in the catalogue.
 
 Deterministic and conservative: a span becomes an item only if its normalised
-text is a catalogue title (or, when quoted, a close fuzzy match of one), and a
-short title made of common words ("Up", "Her", "It") counts only when the user
+text is a catalogue title or a series name (assistant.understanding.series),
+or, when quoted, a close fuzzy match of a title, or, unquoted, a title a slip
+or two away that holds an odd word (assistant.understanding.typos); a short
+title made of common words ("Up", "Her", "It") counts only when the user
 capitalised or quoted it.  People, genres and other attribute values are
 looked up the same way in the values of the fields the schema marks linkable
 (tags are the moods and themes: "atmospheric", "heist", "time travel").  A
@@ -15,9 +17,14 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 
 from rapidfuzz import fuzz, process
 
+from assistant.understanding.english import english_words
+from assistant.understanding.everyday_words import EVERYDAY_WORDS
+from assistant.understanding.series import series_heads
+from assistant.understanding.typos import MAX_SPAN_WORDS, PlainWords, TypoTitles
 from assistant.understanding.words import FUNCTION_WORDS
 from kg.catalogue import Catalogue, Item
 from kg.titles import natural_title, normalise
@@ -28,6 +35,9 @@ TAGS_FIELD = "tags"
 PERSON_FUZZY_MIN_SCORE = 90.0
 PERSON_FUZZY_MARGIN = 3.0
 """A misspelt name links only when one person scores this much better than any other."""
+WELL_KNOWN_SHARE = 0.1
+"""A one-word slip ("intersteller") names a film from the catalogue's most popular tenth: one word is weak
+evidence, and the films people misspell are the ones everybody talks about ("pickpocket" is a word)."""
 
 COMMON_WORDS = FUNCTION_WORDS | frozenset(
     [
@@ -261,11 +271,23 @@ def _tokens(message: str) -> list[_Token]:
     return tokens
 
 
+def _inside_longer_name(span: list[_Token], message: str) -> bool:
+    """One word followed by a capitalised word is part of a longer name ("Forest Whitaker", "Heat Miser")."""
+    return len(span) == 1 and re.match(r"\s+(?!I\b)[A-Z]\w", message[span[0].end : span[0].end + 4]) is not None
+
+
+def _crosses_punctuation(span: list[_Token], message: str) -> bool:
+    """A title does not run across a comma, a full stop or a bracket ("matirx, inception")."""
+    return any(re.search(r"[,.;!?()\"“”]", message[left.end : right.start]) for left, right in pairwise(span))
+
+
 class EntityLinker:
     """Finds catalogue items and attribute values named in free text."""
 
-    def __init__(self, catalogue: Catalogue, popularity: Callable[[str], float]) -> None:
+    def __init__(self, catalogue: Catalogue, popularity: Callable[[str], float], misspelt_titles: bool = True) -> None:
+        """``misspelt_titles=False`` links titles only as written (or quoted), the baseline the typo bench times."""
         self.catalogue = catalogue
+        self.misspelt_titles = misspelt_titles
         self._popularity = popularity
         self._titles: dict[str, list[str]] = defaultdict(list)
         for item in catalogue.items.values():
@@ -290,10 +312,19 @@ class EntityLinker:
         if "genres" in catalogue.schema.field_names:
             for synonym, genre in GENRE_SYNONYMS.items():
                 self._attributes[synonym] = ("genres", genre)
-        self._title_keys = list(self._titles)
         self._person_keys = [
             key for key, (field_name, _) in self._attributes.items() if field_name in self.person_fields
         ]
+        heads = series_heads(list(catalogue.items.values()), popularity, {*self._titles, *self._person_keys})
+        for name, item_id in heads.items():
+            self._titles[name] = [item_id]
+        self._title_keys = list(self._titles)
+        name_words = {word for key in self._person_keys for word in key.split()}
+        self._typos = TypoTitles(
+            self._title_keys, PlainWords(EVERYDAY_WORDS | COMMON_WORDS, english_words() | name_words)
+        )
+        ranked = sorted((popularity(item_id) for item_id in catalogue.items), reverse=True)
+        self._well_known = ranked[int(len(ranked) * WELL_KNOWN_SHARE)] if ranked else 0.0
 
     def link(self, message: str) -> tuple[list[Mention], list[str]]:
         """Return grounded mentions (longest first wins) and unlinked quoted names."""
@@ -313,6 +344,8 @@ class EntityLinker:
                     mentions.append(mention)
                     taken[start : start + length] = [True] * length
         mentions.extend(self._misspelt_people(message, tokens, taken))
+        if self.misspelt_titles:
+            mentions.extend(self._misspelt_titles(message, tokens, taken))
         unlinked: list[str] = []
         for start, end, text in quoted:
             if any(m.start >= start and m.end <= end + 1 for m in mentions):
@@ -330,8 +363,9 @@ class EntityLinker:
     ) -> Mention | None:
         start, end = span[0].start, span[-1].end
         is_quoted = any(q_start <= start and end <= q_end + 1 for q_start, q_end, _ in quoted)
-        inside_longer_name = len(span) == 1 and re.match(r"\s+(?!I\b)[A-Z]\w", message[end : end + 4]) is not None
-        if key in self._titles and (is_quoted or (self._plausible_title(key, surface) and not inside_longer_name)):
+        if key in self._titles and (
+            is_quoted or (self._plausible_title(key, surface) and not _inside_longer_name(span, message))
+        ):
             item_id = self._disambiguate(self._titles[key], message[end : end + 8])
             return Mention(surface=surface.strip("\"'“”‘’,.!?"), start=start, end=end, item_id=item_id)
         if key in self._attributes and not (len(span) == 1 and key in COMMON_WORDS and key not in GENRE_SYNONYMS):
@@ -373,6 +407,50 @@ class EntityLinker:
                     Mention(surface=surface, start=span[0].start, end=span[-1].end, field=field_name, value=value)
                 )
                 taken[start : start + length] = [True] * length
+        return found
+
+    def _misspelt_titles(self, message: str, tokens: list[_Token], taken: list[bool]) -> list[Mention]:
+        """Titles typed with a slip ("the matirx", "forest gump"), from spans nothing else claimed.
+
+        A span may not start or end with a common word, cross punctuation or
+        be one word of a longer capitalised name, and a one-word span names a
+        well-known film only; the rest is the typo matcher's rule, for which
+        the words of people's names are real words ("Portman's" is not "The
+        Postman").  Longer spans win, then fewer slips; titles equally close
+        are told apart by a year after the span, then by popularity.
+        """
+        matches: list[tuple[int, int, int, list[str]]] = []
+        for length in range(min(MAX_SPAN_WORDS, len(tokens)), 0, -1):
+            for start in range(0, len(tokens) - length + 1):
+                span = tokens[start : start + length]
+                words = [token.text for token in span]
+                if (
+                    any(taken[start : start + length])
+                    or words[0] in COMMON_WORDS
+                    or words[-1] in COMMON_WORDS
+                    or not self._typos.may_be_title(words)
+                    or _crosses_punctuation(span, message)
+                    or _inside_longer_name(span, message)
+                ):
+                    continue
+                closest = self._typos.closest(words)
+                if closest is not None:
+                    matches.append((-length, closest[1], start, closest[0]))
+        found: list[Mention] = []
+        for negative_length, _, start, keys in sorted(matches):
+            length = -negative_length
+            if any(taken[start : start + length]):
+                continue
+            span = tokens[start : start + length]
+            candidates = [item_id for key in keys for item_id in self._titles[key]]
+            if length == 1:
+                candidates = [item_id for item_id in candidates if self._popularity(item_id) >= self._well_known]
+            if not candidates:
+                continue
+            item_id = self._disambiguate(candidates, message[span[-1].end : span[-1].end + 8])
+            surface = message[span[0].start : span[-1].end].strip("\"'“”‘’,.!?")
+            found.append(Mention(surface=surface, start=span[0].start, end=span[-1].end, item_id=item_id))
+            taken[start : start + length] = [True] * length
         return found
 
     @staticmethod
