@@ -48,11 +48,11 @@ def turn_pool(
     targets: Sequence[str],
     group: str,
 ) -> TurnPool:
-    """Normalise each feature by its peak over the whole pool (as the ranker does), then drop ``excluded`` items."""
+    """Normalise each feature by its largest size over the whole pool (as the ranker does), then drop ``excluded``."""
     matrix = np.array(
         [[candidate.features.get(name, 0.0) for name in feature_names] for candidate in candidates], dtype=np.float64
     ).reshape(len(candidates), len(feature_names))
-    peaks = matrix.max(axis=0) if len(candidates) else np.ones(len(feature_names))
+    peaks = np.abs(matrix).max(axis=0) if len(candidates) else np.ones(len(feature_names))
     matrix = matrix / np.where(peaks > 0, peaks, 1.0)
     keep = [row for row, candidate in enumerate(candidates) if candidate.item_id not in excluded]
     return TurnPool(

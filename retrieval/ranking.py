@@ -28,7 +28,13 @@ DEFAULT_WEIGHTS: Mapping[str, float] = {
     "attributes": 1.5,
     "popularity": 0.3,
     "mentions": 0.3,
+    "mood": 1.0,
 }
+REQUEST_WEIGHTS: Mapping[str, float] = {"mood": DEFAULT_WEIGHTS["mood"]}
+"""Soft preferences of the request (moods): weighted even when fitted weights predate them and leave them out."""
+SCORER_REQUEST_WEIGHTS: Mapping[str, float] = {"mood": 1.5}
+"""The same on the trained scorer's scale, where a standardised feature moves a score by about its weight
+per standard deviation; a mood fit lies in (-1, 1)."""
 
 
 @dataclass(frozen=True)
@@ -53,10 +59,14 @@ def _top(ranked: list[RankedCandidate], n: int) -> list[RankedCandidate]:
 
 
 class WeightedSumRanker:
-    """Normalise each feature by its maximum over the pool, then weight and add."""
+    """Normalise each feature by its largest size over the pool, then weight and add.
+
+    Source signals are never negative; a mood fit is negative for an item at the mood's far end, and its
+    contribution then lowers the score.
+    """
 
     def __init__(self, weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> None:
-        self.weights = dict(weights)
+        self.weights = {**REQUEST_WEIGHTS, **weights}
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -65,14 +75,15 @@ class WeightedSumRanker:
     def rank(self, candidates: Sequence[Candidate], request: RetrievalRequest, n: int) -> list[RankedCandidate]:
         """The top ``n``; ``request`` is not needed, the sources already used it."""
         peaks = {
-            feature: max((c.features.get(feature, 0.0) for c in candidates), default=0.0) for feature in self.weights
+            feature: max((abs(c.features.get(feature, 0.0)) for c in candidates), default=0.0)
+            for feature in self.weights
         }
         ranked: list[RankedCandidate] = []
         for candidate in candidates:
             contributions = {
                 feature: round(weight * candidate.features[feature] / peaks[feature], 4)
                 for feature, weight in self.weights.items()
-                if candidate.features.get(feature, 0.0) > 0 and peaks[feature] > 0
+                if candidate.features.get(feature, 0.0) != 0 and peaks[feature] > 0
             }
             ranked.append(RankedCandidate(candidate, round(sum(contributions.values()), 4), contributions))
         return _top(ranked, n)
@@ -86,12 +97,14 @@ class ScorerRanker:
     first message with nothing liked yet is still ranked by what it asks.
     """
 
-    def __init__(self, scorer: ProfileScorer) -> None:
+    def __init__(self, scorer: ProfileScorer, request_weights: Mapping[str, float] = SCORER_REQUEST_WEIGHTS) -> None:
+        """``request_weights``: the request's soft preferences (moods), which no checkpoint was trained on."""
         self.scorer = scorer
+        self.request_weights = dict(request_weights)
 
     @property
     def feature_names(self) -> tuple[str, ...]:
-        return self.scorer.fitted_blend.names
+        return (*self.scorer.fitted_blend.names, *self.request_weights)
 
     def add_profile_features(self, candidates: Sequence[Candidate], request: RetrievalRequest) -> None:
         """Write the scorer's features of the user's history into each candidate's ``features``."""
@@ -99,7 +112,7 @@ class ScorerRanker:
         history = self.scorer.history(request.liked_ids, request.liked_attributes, query)
         values = self.scorer.item_features(history, [candidate.item_id for candidate in candidates])
         for index, candidate in enumerate(candidates):
-            for name in self.feature_names:
+            for name in self.scorer.fitted_blend.names:
                 candidate.features[name] = float(values[name][index])
 
     def rank(self, candidates: Sequence[Candidate], request: RetrievalRequest, n: int) -> list[RankedCandidate]:
@@ -108,11 +121,16 @@ class ScorerRanker:
         self.add_profile_features(candidates, request)
         columns = {
             name: np.array([candidate.features[name] for candidate in candidates], dtype=np.float32)
-            for name in self.feature_names
+            for name in self.scorer.fitted_blend.names
         }
         contributions = self.scorer.fitted_blend.contributions(columns)
         ranked = []
         for index, candidate in enumerate(candidates):
             parts = {name: round(float(values[index]), 4) for name, values in contributions.items()}
+            parts.update(
+                (name, round(weight * candidate.features[name], 4))
+                for name, weight in self.request_weights.items()
+                if candidate.features.get(name, 0.0) != 0
+            )
             ranked.append(RankedCandidate(candidate, round(sum(parts.values()), 4), parts))
         return _top(ranked, n)

@@ -9,7 +9,7 @@ from kg.catalogue import Interaction
 from retrieval.candidates import Candidate
 from retrieval.collaborative import CoLikeIndex
 from retrieval.features import FEATURES, describe_contributions
-from retrieval.ranking import DEFAULT_WEIGHTS, WeightedSumRanker
+from retrieval.ranking import DEFAULT_WEIGHTS, ScorerRanker, WeightedSumRanker
 from retrieval.request import RetrievalRequest
 from retrieval.scorer.features import FEATURE_NAMES
 
@@ -66,3 +66,51 @@ def test_contributions_are_described_in_plain_words_largest_first() -> None:
         "your genres (+0.25)"
     )
     assert set(FEATURES) >= set(FEATURE_NAMES) | set(DEFAULT_WEIGHTS)
+
+
+def test_a_mood_moves_the_weighted_sum_both_ways() -> None:
+    candidates = [
+        Candidate("grim", {"vector": 1.0, "mood": -0.8}),
+        Candidate("light", {"vector": 0.9, "mood": 0.4}),
+        Candidate("plain", {"vector": 0.95}),
+    ]
+    request = RetrievalRequest(query_text="", query_vector=np.zeros(3, np.float32), moods=(("more", "light"),))
+    ranked = WeightedSumRanker({"vector": 1.0, "mood": 1.0}).rank(candidates, request, n=3)
+    assert [entry.candidate.item_id for entry in ranked] == ["light", "plain", "grim"]
+    assert ranked[-1].contributions["mood"] == -1.0
+    assert "fits the mood you asked for" in describe_contributions(ranked[0].contributions)
+
+
+def test_fitted_weights_that_predate_the_mood_feature_still_weigh_it() -> None:
+    fitted = WeightedSumRanker({"vector": 0.7, "graph": 2.0})
+    assert fitted.weights["mood"] == DEFAULT_WEIGHTS["mood"] > 0
+    assert WeightedSumRanker({"vector": 0.7, "mood": 0.0}).weights["mood"] == 0.0
+
+
+class _FlatBlend:
+    names = ("sequence",)
+
+    def contributions(self, columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {"sequence": columns["sequence"]}
+
+
+class _FlatScorer:
+    """A trained scorer stand-in whose only feature gives every candidate the same score."""
+
+    fitted_blend = _FlatBlend()
+
+    def history(self, *_: object) -> None:
+        return None
+
+    def item_features(self, _: object, item_ids: list[str]) -> dict[str, np.ndarray]:
+        return {"sequence": np.ones(len(item_ids), dtype=np.float32)}
+
+
+def test_the_trained_scorer_adds_the_mood_on_top_of_its_blend() -> None:
+    candidates = [Candidate("grim", {"mood": -0.5}), Candidate("light", {"mood": 0.5}), Candidate("plain")]
+    request = RetrievalRequest(query_text="x", query_vector=np.zeros(3, np.float32), moods=(("more", "light"),))
+    ranker = ScorerRanker(_FlatScorer(), {"mood": 2.0})  # type: ignore[arg-type]
+    ranked = ranker.rank(candidates, request, n=3)
+    assert [entry.candidate.item_id for entry in ranked] == ["light", "plain", "grim"]
+    assert ranked[0].contributions == {"sequence": 1.0, "mood": 1.0}
+    assert "mood" in ranker.feature_names
