@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from assistant.sessions.profile import PreferenceDelta, UserProfile
 from assistant.types import ProfileEntry
+from assistant.understanding.mood_words import mood_label
 from kg.catalogue import Catalogue
 from kg.constraints import Constraints
 
@@ -40,6 +41,7 @@ def describe_delta(delta: PreferenceDelta, catalogue: Catalogue) -> dict[str, li
         + (["year range"] if delta.lift_years else [])
         + [f"required {field}" for field in delta.lift_include_fields],
         "unlinked": list(delta.unlinked),
+        "moods": [mood_label(direction, mood) for direction, mood in delta.moods],
     }
     if delta.year_min is not None:
         described["year_min"] = [str(delta.year_min)]
@@ -72,6 +74,9 @@ def profile_entries(profile: UserProfile, catalogue: Catalogue) -> list[ProfileE
     if profile.constraints.year_max is not None:
         year = profile.constraints.year_max
         entries.append(ProfileEntry(section="year_max", value=str(year), label=f"Until {year}"))
+    for direction, mood in profile.moods:
+        label = f"Mood: {mood_label(direction, mood)}"
+        entries.append(ProfileEntry(section="moods", value=mood, field=direction, label=label))
     for mention in profile.unlinked_mentions:
         entries.append(
             ProfileEntry(section="unlinked_mentions", value=mention, label=f"Not in the catalogue: {mention}")

@@ -35,6 +35,11 @@ class PreferenceDelta(BaseModel):
         default=(), description="Fields whose required values are dropped ('any genre')."
     )
     unlinked: tuple[str, ...] = ()
+    moods: tuple[tuple[str, str], ...] = Field(
+        default=(),
+        description="Soft (direction, mood) preferences that move the ranking and never filter: "
+        "('more', 'light') for 'a bit lighter', ('less', 'cheesy') for 'not cheesy'.",
+    )
 
     def is_empty(self) -> bool:
         return self == PreferenceDelta()
@@ -60,6 +65,11 @@ def _remove_attribute(mapping: dict[str, list[str]], field: str, value: str) -> 
     return {key: values for key, values in updated.items() if values}
 
 
+def _without_mood(moods: list[tuple[str, str]], mood: str) -> list[tuple[str, str]]:
+    """A mood is kept once: "darker" after "lighter" replaces it, and removing it removes either direction."""
+    return [(direction, name) for direction, name in moods if name != mood]
+
+
 def _freeze(mapping: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
     return {key: tuple(sorted(values)) for key, values in sorted(mapping.items()) if values}
 
@@ -74,6 +84,9 @@ class UserProfile(BaseModel):
     disliked_attributes: dict[str, list[str]] = Field(default_factory=dict)
     constraints: Constraints = Field(default_factory=Constraints)
     unlinked_mentions: list[str] = Field(default_factory=list, description="Names we could not find in the catalogue.")
+    moods: list[tuple[str, str]] = Field(
+        default_factory=list, description="(direction, mood) pairs, one per mood, the latest said kept."
+    )
 
     def is_empty(self) -> bool:
         return self == UserProfile()
@@ -100,6 +113,8 @@ class UserProfile(BaseModel):
         profile.constraints = self._merge_constraints(profile.constraints, delta)
         for mention in delta.unlinked:
             profile.unlinked_mentions = _add(profile.unlinked_mentions, mention)
+        for direction, mood in delta.moods:
+            profile.moods = [*_without_mood(profile.moods, mood), (direction, mood)]
         return profile
 
     @staticmethod
@@ -144,6 +159,8 @@ class UserProfile(BaseModel):
             profile.constraints = profile.constraints.model_copy(update={section: _freeze(kept)})
         elif section == "unlinked_mentions":
             profile.unlinked_mentions = _without(profile.unlinked_mentions, value)
+        elif section == "moods":
+            profile.moods = _without_mood(profile.moods, value)
         else:
             raise ValueError(f"unknown profile section {section!r}")
         return profile

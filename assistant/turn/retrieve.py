@@ -37,6 +37,7 @@ class RetrieveStage:
             disliked_attributes={key: tuple(values) for key, values in profile.disliked_attributes.items()},
             constraints=profile.constraints,
             shown_ids=tuple(shown),
+            moods=tuple(profile.moods),
         )
 
     def run(self, request: RetrievalRequest) -> Retrieved:

@@ -19,6 +19,7 @@ from assistant.sessions.profile import PreferenceDelta
 from assistant.types import Intent
 from assistant.understanding.acts import ActReader, ConversationAct
 from assistant.understanding.linking import EntityLinker, Mention, normalise
+from assistant.understanding.modifiers import Modifier, moods_of, read_modifiers
 from assistant.understanding.references import find_references
 from assistant.understanding.years import recency_floor, year_constraints
 
@@ -153,6 +154,10 @@ def _has_cue(text: str, cues: tuple[str, ...]) -> bool:
     return any(f" {cue} " in padded for cue in cues)
 
 
+def _overlaps(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(start < span_end and span_start < end for span_start, span_end in spans)
+
+
 def _cue_before(clause: str, position: int, cues: tuple[str, ...]) -> bool:
     """A cue in the clause before the mention (negation scopes forward)."""
     return _has_cue(normalise(clause[:position]), cues)
@@ -170,6 +175,8 @@ class TurnInterpreter:
     def interpret(self, message: str, last_suggestions: Sequence[str] = ()) -> Understanding:
         """``last_suggestions``: the items of the assistant's previous answer, in the order shown."""
         mentions, unlinked = self.linker.link(message)
+        modifiers = self._modifiers(message, mentions)
+        relative = [(modifier.start, modifier.end) for modifier in modifiers if modifier.relative]
         items: dict[str, list[str]] = {"liked": [], "disliked": [], "seen": []}
         attributes: dict[str, list[tuple[str, str]]] = {
             "liked": [],
@@ -183,6 +190,8 @@ class TurnInterpreter:
                 polarity = self._item_polarity(message, mention.start)
                 if polarity is not None:
                     items[polarity].append(mention.item_id)
+                continue
+            if _overlaps(mention.start, mention.end, relative):
                 continue
             if mention.field is not None and mention.value is not None:
                 attributes[self._attribute_polarity(message, mention, mentions)].append((mention.field, mention.value))
@@ -215,6 +224,7 @@ class TurnInterpreter:
             year_min=year_min,
             year_max=year_max,
             unlinked=tuple(unlinked),
+            moods=moods_of(modifiers),
         )
         act = self.acts.read(message, mentions, delta, last_suggestions)
         if act.act in ("why", "about", "chat"):
@@ -224,6 +234,21 @@ class TurnInterpreter:
                 update={"liked_items": tuple(item for item in delta.liked_items if item not in act.phrase_items)}
             )
         return Understanding(act=act, delta=delta, mentions=tuple(mentions))
+
+    @staticmethod
+    def _modifiers(message: str, mentions: Sequence[Mention]) -> tuple[Modifier, ...]:
+        """The message's moods; a plain one that names a genre ("a funny movie") is left to the genre's constraint.
+
+        A relative one ("more romantic", "less violent") takes its words from the linker: it moves the ranking,
+        where the linked genre or tag would have been a constraint or a like.
+        """
+        titles = [(mention.start, mention.end) for mention in mentions if mention.is_item]
+        genres = [(mention.start, mention.end) for mention in mentions if mention.field == "genres"]
+        return tuple(
+            modifier
+            for modifier in read_modifiers(message, titles)
+            if modifier.relative or not _overlaps(modifier.start, modifier.end, genres)
+        )
 
     @staticmethod
     def _title_just_before(message: str, mentions: list[Mention], position: int) -> bool:

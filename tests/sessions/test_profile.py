@@ -65,3 +65,24 @@ def test_store_survives_reopen_and_deletes(tmp_path: Path) -> None:
     assert reopened.load_profile("s1") == UserProfile()
     assert reopened.history("s1") == []
     assert reopened.recommendation("s1", "7") is None
+
+
+def test_moods_are_kept_once_each_the_latest_direction_winning() -> None:
+    profile = UserProfile().apply(PreferenceDelta(moods=(("more", "light"), ("less", "cheesy"))))
+    assert profile.moods == [("more", "light"), ("less", "cheesy")]
+    profile = profile.apply(PreferenceDelta(moods=(("less", "light"),)))
+    assert profile.moods == [("less", "cheesy"), ("less", "light")]
+
+
+def test_a_mood_is_removed_by_its_name() -> None:
+    profile = UserProfile().apply(PreferenceDelta(moods=(("more", "light"), ("more", "funny"))))
+    assert profile.remove("moods", "light").moods == [("more", "funny")]
+
+
+def test_a_stored_profile_from_before_moods_loads_without_them() -> None:
+    old = '{"liked": ["858"], "disliked": [], "seen": [], "liked_attributes": {}, "disliked_attributes": {}}'
+    profile = UserProfile.model_validate_json(old)
+    assert profile.liked == ["858"]
+    assert profile.moods == []
+    saved = profile.apply(PreferenceDelta(moods=(("more", "light"),))).model_dump_json()
+    assert UserProfile.model_validate_json(saved).moods == [("more", "light")]
