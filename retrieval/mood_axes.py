@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 class MoodAxis:
     genres: Mapping[str, float] = field(default_factory=dict)
     tags: Mapping[str, float] = field(default_factory=dict)
+    two_ended: bool = False
+    """Whether "less" of the mood asks for its far end ("darker" is less light) or only for less of it
+    ("less violent" demotes violent films and does not promote children's films)."""
 
 
 def _tags(weight: float, *names: str) -> dict[str, float]:
@@ -435,10 +438,12 @@ MOOD_AXES: Mapping[str, MoodAxis] = {
             "Drama": -0.3,
         },
         tags={**_tags(1.0, *LIGHT_TAGS), **_tags(-1.0, *GRIM_TAGS)},
+        two_ended=True,
     ),
     "funny": MoodAxis(
         genres={"Comedy": 1.0, "Animation": 0.3, "Documentary": -0.4, "War": -0.4, "Horror": -0.3, "Drama": -0.3},
         tags={**_tags(1.0, *FUNNY_TAGS), "not funny": -1.0, "bad jokes": -1.0, "bad humor": -1.0},
+        two_ended=True,
     ),
     "scary": MoodAxis(
         genres={
@@ -480,10 +485,12 @@ MOOD_AXES: Mapping[str, MoodAxis] = {
     "smart": MoodAxis(
         genres={"Mystery": 0.3, "Documentary": 0.3, "Film-Noir": 0.2, "Drama": 0.1, "Children": -0.3},
         tags={**_tags(1.0, *SMART_TAGS), **_tags(-1.0, *DUMB_TAGS)},
+        two_ended=True,
     ),
     "slow": MoodAxis(
         genres={"Drama": 0.5, "Documentary": 0.2, "Action": -0.7, "Adventure": -0.2, "Animation": -0.2},
         tags={**_tags(1.0, *SLOW_TAGS), **_tags(-1.0, *FAST_TAGS)},
+        two_ended=True,
     ),
     "sad": MoodAxis(
         genres={"Drama": 0.6, "War": 0.3, "Romance": 0.2, "Comedy": -0.5, "Animation": -0.3, "Action": -0.3},

@@ -3,8 +3,10 @@
 Moods are soft: they never remove an item, they move it up or down.  Each
 mood's axis (:mod:`retrieval.mood_axes`) gives the item's genres and tags
 signed weights; their sum, squashed to (-1, 1) so that a film with many
-fitting genres does not run away, is turned round for a ``less`` mood, and
-the item's feature is the mean over the moods asked for.
+fitting genres does not run away, is turned round for a ``less`` mood (only
+its positive part for a one-ended mood: "less violent" pushes violent films
+down and lifts nothing), and the item's feature is the mean over the moods
+asked for.
 """
 
 from __future__ import annotations
@@ -26,12 +28,20 @@ def axis_fit(item: Item, axis: MoodAxis) -> float:
     return math.tanh(raw)
 
 
+def directed_fit(item: Item, direction: str, axis: MoodAxis) -> float:
+    """The fit to "more" of a mood, or to "less" of it: the far end of a two-ended mood, else only less of it."""
+    fit = axis_fit(item, axis)
+    if direction != "less":
+        return fit
+    return -fit if axis.two_ended else -max(fit, 0.0)
+
+
 def mood_fit(item: Item, moods: Sequence[tuple[str, str]], axes: Mapping[str, MoodAxis] = MOOD_AXES) -> float:
-    """The mean fit of ``item`` to every (direction, mood) asked for, ``less`` counting the far end; 0 for none."""
+    """The mean directed fit of ``item`` to every (direction, mood) asked for; 0 for none."""
     known = [(direction, axes[name]) for direction, name in moods if name in axes]
     if not known:
         return 0.0
-    return sum(axis_fit(item, axis) * (-1.0 if direction == "less" else 1.0) for direction, axis in known) / len(known)
+    return sum(directed_fit(item, direction, axis) for direction, axis in known) / len(known)
 
 
 def mood_features(items: Iterable[Item], moods: Sequence[tuple[str, str]]) -> dict[str, float]:

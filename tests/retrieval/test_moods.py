@@ -61,3 +61,11 @@ def test_every_axis_names_only_catalogue_genres() -> None:
         "Film-Noir", "Horror", "IMAX", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
     }  # fmt: skip
     assert {genre for axis in MOOD_AXES.values() for genre in axis.genres} <= genres
+
+
+def test_less_of_a_one_ended_mood_demotes_it_and_lifts_nothing() -> None:
+    kids = item("kids", ("Animation", "Children", "Musical"))
+    brutal = item("brutal", ("Action", "War"), ("violent", "brutal"))
+    assert mood_fit(kids, [("less", "violent")]) == 0.0
+    assert mood_fit(brutal, [("less", "violent")]) < -0.9
+    assert mood_fit(kids, [("less", "light")]) < -0.9
