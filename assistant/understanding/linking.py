@@ -35,8 +35,8 @@ TAGS_FIELD = "tags"
 PERSON_FUZZY_MIN_SCORE = 90.0
 PERSON_FUZZY_MARGIN = 3.0
 """A misspelt name links only when one person scores this much better than any other."""
-WELL_KNOWN_SHARE = 0.1
-"""A one-word slip ("intersteller") names a film from the catalogue's most popular tenth: one word is weak
+WELL_KNOWN_SHARE = 0.15
+"""A one-word slip ("intersteller") names a film from the catalogue's most popular 15%: one word is weak
 evidence, and the films people misspell are the ones everybody talks about ("pickpocket" is a word)."""
 
 COMMON_WORDS = FUNCTION_WORDS | frozenset(
@@ -272,8 +272,23 @@ def _tokens(message: str) -> list[_Token]:
 
 
 def _inside_longer_name(span: list[_Token], message: str) -> bool:
-    """One word followed by a capitalised word is part of a longer name ("Forest Whitaker", "Heat Miser")."""
-    return len(span) == 1 and re.match(r"\s+(?!I\b)[A-Z]\w", message[span[0].end : span[0].end + 4]) is not None
+    """One word followed by a capitalised word is part of a longer name ("Forest Whitaker", "Heat Miser").
+
+    Not when a comma ends the word: "Castaway, Into the Wild" names two films.  (After a full
+    stop the capital starts a sentence and says nothing: "LOL. Very different" stays unlinked.)
+    """
+    end = span[0].end
+    return (
+        len(span) == 1
+        and message[end - 1] not in ",;:"
+        and re.match(r"\s+(?!I\b)[A-Z]\w", message[end : end + 4]) is not None
+    )
+
+
+def _covers_whole_mentions(span: list[_Token], mentions: list[Mention]) -> bool:
+    """A span that touches a mention holds all of it."""
+    start, end = span[0].start, span[-1].end
+    return all(m.end <= start or end <= m.start or (start <= m.start and m.end <= end) for m in mentions)
 
 
 def _crosses_punctuation(span: list[_Token], message: str) -> bool:
@@ -345,7 +360,8 @@ class EntityLinker:
                     taken[start : start + length] = [True] * length
         mentions.extend(self._misspelt_people(message, tokens, taken))
         if self.misspelt_titles:
-            mentions.extend(self._misspelt_titles(message, tokens, taken))
+            found = self._misspelt_titles(message, tokens, taken, mentions)
+            mentions = [m for m in mentions if not any(f.start <= m.start and m.end <= f.end for f in found)] + found
         unlinked: list[str] = []
         for start, end, text in quoted:
             if any(m.start >= start and m.end <= end + 1 for m in mentions):
@@ -409,7 +425,9 @@ class EntityLinker:
                 taken[start : start + length] = [True] * length
         return found
 
-    def _misspelt_titles(self, message: str, tokens: list[_Token], taken: list[bool]) -> list[Mention]:
+    def _misspelt_titles(
+        self, message: str, tokens: list[_Token], taken: list[bool], mentions: list[Mention]
+    ) -> list[Mention]:
         """Titles typed with a slip ("the matirx", "forest gump"), from spans nothing else claimed.
 
         A span may not start or end with a common word, cross punctuation or
@@ -417,8 +435,16 @@ class EntityLinker:
         well-known film only; the rest is the typo matcher's rule, for which
         the words of people's names are real words ("Portman's" is not "The
         Postman").  Longer spans win, then fewer slips; titles equally close
-        are told apart by a year after the span, then by popularity.
+        are told apart by a year after the span, then by popularity.  A
+        title found as written inside a longer misspelt one gives way to it
+        ("Kingdom" in "Kingdom of Heavin"); the caller drops it.
         """
+        items = [m for m in mentions if m.is_item]
+        yielding = [
+            any(m.start <= token.start and token.end <= m.end for m in items) if claimed else False
+            for token, claimed in zip(tokens, taken, strict=True)
+        ]
+        taken = [claimed and not gives_way for claimed, gives_way in zip(taken, yielding, strict=True)]
         matches: list[tuple[int, int, int, list[str]]] = []
         for length in range(min(MAX_SPAN_WORDS, len(tokens)), 0, -1):
             for start in range(0, len(tokens) - length + 1):
@@ -426,6 +452,8 @@ class EntityLinker:
                 words = [token.text for token in span]
                 if (
                     any(taken[start : start + length])
+                    or all(yielding[start : start + length])
+                    or not _covers_whole_mentions(span, items)
                     or words[0] in COMMON_WORDS
                     or words[-1] in COMMON_WORDS
                     or not self._typos.may_be_title(words)
