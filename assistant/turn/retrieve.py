@@ -29,7 +29,7 @@ class RetrieveStage:
         """
         return RetrievalRequest(
             query_text=message,
-            query_vector=self.embedder.encode_one(message),
+            query_vector=self.embedder.encode_query(message),
             liked_ids=tuple(profile.liked),
             disliked_ids=tuple(profile.disliked),
             seen_ids=tuple(profile.seen),
