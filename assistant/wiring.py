@@ -42,6 +42,7 @@ from kg.catalogue import Catalogue, load_catalogue
 from kg.store import GraphStore, GraphUnavailable
 from retrieval.candidates import CandidateGenerator
 from retrieval.collaborative import CoLikeIndex
+from retrieval.comentions import CoMentionIndex
 from retrieval.embeddings import Embedder, shared_embedder
 from retrieval.filters import ConstraintFilter
 from retrieval.fusion import load_fusion_weights
@@ -98,14 +99,22 @@ def build_pipeline(parts: Parts) -> TurnPipeline:
     settings, catalogue = parts.settings, parts.catalogue
     colike = CoLikeIndex(catalogue.interactions, list(catalogue.items), settings.min_liked_rating)
     linker = EntityLinker(catalogue, lambda item_id: float(colike.like_count(item_id)))
-    embedder = shared_embedder(settings.embedding_model, settings.embedding_batch_size)
+    embedder = shared_embedder(settings.embedding_spec, settings.embedding_batch_size)
     extractor = PreferenceExtractor(parts.chat_model, linker) if settings.llm_extraction else None
     checker = FaithfulnessChecker(linker, catalogue.schema)
     justifier = (
         JustificationWriter(parts.chat_model, checker, catalogue.schema) if settings.llm_justifications else None
     )
     explain = ExplainStage(catalogue, EvidenceBuilder(catalogue, parts.graph), checker, justifier)
-    generator = CandidateGenerator(catalogue, colike, parts.vector_index, parts.graph, settings.candidate_pool)
+    comentions = settings.comentions_path
+    generator = CandidateGenerator(
+        catalogue,
+        colike,
+        parts.vector_index,
+        parts.graph,
+        settings.candidate_pool,
+        CoMentionIndex.load(comentions) if comentions is not None else None,
+    )
     return TurnPipeline(
         catalogue=catalogue,
         understand=UnderstandStage(TurnInterpreter(linker), extractor),
@@ -149,7 +158,7 @@ def _open_vectors(settings: Settings) -> VectorIndex | None:
     manifest = read_manifest(settings)
     if manifest is None:
         return None
-    embedder = shared_embedder(settings.embedding_model, settings.embedding_batch_size)
+    embedder = shared_embedder(settings.embedding_spec, settings.embedding_batch_size)
     try:
         return VectorIndex(vector_location(settings, manifest), embedder)
     except VectorStoreUnavailable as exc:

@@ -1,4 +1,4 @@
-"""Candidate generation: vector, graph, collaborative and attribute sources, fused into one pool.
+"""Candidate generation: vector, graph, collaborative, co-mention and attribute sources, fused into one pool.
 
 Each source proposes items with a raw score and the facts it used; the
 catalogue's most talked-about items (its mention counts, when it has them)
@@ -21,6 +21,7 @@ import numpy as np
 from kg.catalogue import Catalogue
 from kg.store import GraphCandidate, GraphPath, GraphStore, GraphUnavailable
 from retrieval.collaborative import CoLikeIndex, CoLikeSignal
+from retrieval.comentions import CoMentionIndex, CoMentionSignal
 from retrieval.moods import mood_features
 from retrieval.request import RetrievalRequest
 from retrieval.vector_store import VectorIndex, VectorStoreUnavailable
@@ -39,6 +40,7 @@ class Candidate:
     features: dict[str, float] = field(default_factory=dict)
     paths: tuple[GraphPath, ...] = ()
     colike: CoLikeSignal | None = None
+    comention: CoMentionSignal | None = None
     attribute_matches: tuple[tuple[str, str], ...] = ()
 
 
@@ -81,9 +83,11 @@ class CandidateGenerator:
         vector_index: VectorIndex | None,
         graph: GraphStore | None,
         pool: int,
+        comentions: CoMentionIndex | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.colike = colike
+        self.comentions = comentions or CoMentionIndex({})
         self.vector_index = vector_index
         self.graph = graph
         self.pool = pool
@@ -110,6 +114,10 @@ class CandidateGenerator:
             entry = candidate(item_id)
             entry.features["collaborative"] = score
             entry.colike = signal
+        for item_id, (score, conversation) in self.comentions.related(request.liked_ids, self.pool).items():
+            entry = candidate(item_id)
+            entry.features["comention"] = score
+            entry.comention = conversation
         for item_id, matches in self._attribute_matches(request).items():
             entry = candidate(item_id)
             entry.features["attributes"] = self._attribute_strength(matches)

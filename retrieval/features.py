@@ -32,6 +32,7 @@ FEATURES: Mapping[str, RankingFeature] = {
     "vector": RankingFeature("source", "a description close to your words"),
     "graph": RankingFeature("source", "linked in the graph to what you like"),
     "collaborative": RankingFeature("source", "liked by people who liked your films"),
+    "comention": RankingFeature("source", "recommended in conversations to people who liked your films"),
     "attributes": RankingFeature("source", "has what you asked for"),
     "popularity": RankingFeature("prior", "popularity"),
     "mentions": RankingFeature("prior", "often recommended in conversations"),

@@ -29,12 +29,14 @@ DEFAULT_WEIGHTS: Mapping[str, float] = {
     "popularity": 0.3,
     "mentions": 0.3,
     "mood": 1.0,
+    "comention": 1.2,
 }
-REQUEST_WEIGHTS: Mapping[str, float] = {"mood": DEFAULT_WEIGHTS["mood"]}
-"""Soft preferences of the request (moods): weighted even when fitted weights predate them and leave them out."""
-SCORER_REQUEST_WEIGHTS: Mapping[str, float] = {"mood": 1.5}
+REQUEST_WEIGHTS: Mapping[str, float] = {"mood": DEFAULT_WEIGHTS["mood"], "comention": DEFAULT_WEIGHTS["comention"]}
+"""Features newer than some fitted weights (the request's moods, conversation co-mentions): weighted even when
+fitted weights predate them and leave them out."""
+SCORER_REQUEST_WEIGHTS: Mapping[str, float] = {"mood": 1.5, "comention": 1.0}
 """The same on the trained scorer's scale, where a standardised feature moves a score by about its weight
-per standard deviation; a mood fit lies in (-1, 1)."""
+per standard deviation; a mood fit lies in (-1, 1), a co-mention share in [0, 1]."""
 
 
 @dataclass(frozen=True)

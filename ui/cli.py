@@ -149,7 +149,7 @@ def cmd_train_scorer(args: argparse.Namespace) -> int:
         interactions=args.interactions,
         catalogue_dir=settings.catalogue,
         out=out,
-        embedding_model=settings.embedding_model,
+        embedding_model=settings.embedding_spec,
         seed=args.seed,
         max_epochs=args.max_epochs,
     )
@@ -189,6 +189,47 @@ def cmd_fit_ranking(args: argparse.Namespace) -> int:
     print(f"{len(turns)} turns; weights fitted on all of them saved to {report['saved_to']}")
     if args.report:
         args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def cmd_train_retriever(args: argparse.Namespace) -> int:
+    from assistant.learning.retriever_pairs import training_pairs
+    from assistant.learning.train_retriever import RetrieverTraining, train_retriever
+    from kg.catalogue import load_catalogue
+
+    settings = _settings(args)
+    catalogue = load_catalogue(settings.catalogue)
+    pairs = training_pairs(args.turns, args.tags, catalogue)
+    config = RetrieverTraining(mode=args.mode, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed)
+    report = train_retriever(pairs, catalogue, settings.embedding_model, args.out, config)
+    sources = ", ".join(f"{count} from {source}" for source, count in report["pairs"].items())
+    print(f"{sum(report['pairs'].values())} pairs ({sources}) over {report['items']} items")
+    print(f"trained in {report['train_seconds']} s on {report['device']}; saved to {args.out}")
+    if "held_out_after" in report:
+        before, after = report["held_out_before"], report["held_out_after"]
+        print(
+            f"held-out dialogues ({report['held_out_pairs']} pairs): "
+            + ", ".join(f"{name} {before[name]:.3f} -> {after[name]:.3f}" for name in before)
+        )
+    print(f"use it with CONCIERGE_RETRIEVER_DIR={args.out} (indexes are rebuilt on the next start)")
+    return 0
+
+
+def cmd_learn_comentions(args: argparse.Namespace) -> int:
+    from assistant.learning.comentions import count_comentions
+    from assistant.learning.replay import title_index
+    from assistant.learning.turns import read_turns
+    from assistant.settings import COMENTIONS_FILE
+    from kg.catalogue import load_catalogue
+
+    settings = _settings(args)
+    titles = title_index(load_catalogue(settings.catalogue))
+    index = count_comentions((turn for path in args.turns for turn in read_turns(path)), titles)
+    out: Path = args.out or settings.data_dir / COMENTIONS_FILE
+    out.parent.mkdir(parents=True, exist_ok=True)
+    index.save(out)
+    pairs = sum(len(targets) for targets in index.counts.values())
+    print(f"{pairs} (liked film, recommended film) pairs from {len(index)} liked films; saved to {out}")
     return 0
 
 
@@ -251,6 +292,40 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--folds", type=int, default=5, help="folds by dialogue for the held-out figures")
     fit.add_argument("--report", type=Path, help="also write the report as JSON here")
     fit.set_defaults(handler=cmd_fit_ranking)
+
+    retriever = commands.add_parser(
+        "train-retriever", help="fine-tune the text encoder on conversations and tags (dual encoder)"
+    )
+    retriever.add_argument(
+        "--turns",
+        type=Path,
+        nargs="+",
+        default=[],
+        help="turns files or raw ReDial dialogues files (training splits only)",
+    )
+    retriever.add_argument("--tags", type=Path, help="a MovieLens folder whose tags.csv pairs tags with films")
+    retriever.add_argument("--catalogue", default=argparse.SUPPRESS, help="catalogue whose items are the targets")
+    retriever.add_argument("--out", type=Path, required=True, help="checkpoint directory to write")
+    retriever.add_argument(
+        "--mode",
+        choices=("head", "full"),
+        default="head",
+        help="train small heads on the frozen model, or fine-tune it all (GPU)",
+    )
+    retriever.add_argument("--epochs", type=int, help="head: the most epochs (default 40); full: default 1")
+    retriever.add_argument("--batch-size", type=int, help="head: 256; full: 32")
+    retriever.add_argument("--seed", type=int, default=0)
+    retriever.set_defaults(handler=cmd_train_retriever)
+
+    comentions = commands.add_parser(
+        "learn-comentions", help="count what people who liked a film were recommended in conversations"
+    )
+    comentions.add_argument(
+        "--turns", type=Path, nargs="+", required=True, help="turns files or raw ReDial dialogues files"
+    )
+    comentions.add_argument("--catalogue", default=argparse.SUPPRESS, help="catalogue whose items are counted")
+    comentions.add_argument("--out", type=Path, help="where to write them (default: the data directory)")
+    comentions.set_defaults(handler=cmd_learn_comentions)
 
     ui = commands.add_parser("ui", help="start the Gradio web UI")
     ui.add_argument("--host", default=None)
