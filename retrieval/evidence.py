@@ -1,8 +1,9 @@
 """Evidence: the facts a recommendation was chosen on, kept for "why?".
 
-Everything here is data that came from the catalogue, the graph or the
-interaction log; explanations may only restate it.  Models are pydantic so the
-evidence is stored with the session and returned as JSON unchanged.
+Everything here is data that came from the catalogue, the graph, the
+interaction log or counted conversations; explanations may only restate it.
+Models are pydantic so the evidence is stored with the session and returned as
+JSON unchanged.
 """
 
 from __future__ import annotations
@@ -60,6 +61,16 @@ class CollaborativeEvidence(BaseModel):
     mean_rating: float | None
 
 
+class ConversationEvidence(BaseModel):
+    """In real conversations the item was recommended to ``people`` who had said they liked ``source``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source_item_id: str
+    source_title: str
+    people: int
+
+
 class AttributeMatch(BaseModel):
     """An attribute the user asked for or liked that the item has."""
 
@@ -77,6 +88,9 @@ class Evidence(BaseModel):
     sources: tuple[str, ...] = ()
     paths: tuple[PathEvidence, ...] = ()
     collaborative: CollaborativeEvidence | None = None
+    conversations: ConversationEvidence | None = Field(
+        default=None, description="Co-mentions in recommendation dialogues; absent from evidence stored before them."
+    )
     attribute_matches: tuple[AttributeMatch, ...] = ()
     vector_similarity: float | None = None
     constraints_met: tuple[str, ...] = ()

@@ -10,7 +10,14 @@ from __future__ import annotations
 from kg.catalogue import Catalogue
 from kg.store import GraphPath, GraphStore, GraphUnavailable
 from retrieval.candidates import Candidate
-from retrieval.evidence import AttributeMatch, CollaborativeEvidence, Evidence, PathEvidence, PathNodeEvidence
+from retrieval.evidence import (
+    AttributeMatch,
+    CollaborativeEvidence,
+    ConversationEvidence,
+    Evidence,
+    PathEvidence,
+    PathNodeEvidence,
+)
 from retrieval.features import evidence_sources
 from retrieval.ranking import RankedCandidate
 from retrieval.request import RetrievalRequest
@@ -32,6 +39,7 @@ class EvidenceBuilder:
             sources=evidence_sources(candidate.features),
             paths=self._paths(candidate, request),
             collaborative=self._collaborative(candidate),
+            conversations=self._conversations(candidate),
             attribute_matches=tuple(AttributeMatch(field=f, value=v) for f, v in candidate.attribute_matches),
             vector_similarity=round(candidate.features["vector"], 4) if "vector" in candidate.features else None,
             constraints_met=tuple(request.constraints.satisfied_by(item)),
@@ -64,4 +72,14 @@ class EvidenceBuilder:
             source_title=self.catalogue.items[signal.source_item_id].display_title,
             co_likers=signal.co_likers,
             mean_rating=signal.mean_rating,
+        )
+
+    def _conversations(self, candidate: Candidate) -> ConversationEvidence | None:
+        signal = candidate.comention
+        if signal is None or signal.people == 0 or signal.source_item_id not in self.catalogue.items:
+            return None
+        return ConversationEvidence(
+            source_item_id=signal.source_item_id,
+            source_title=self.catalogue.items[signal.source_item_id].display_title,
+            people=signal.people,
         )
