@@ -2,9 +2,10 @@
 
 A justification may name the recommended item, the user's liked items and
 attributes that the evidence connects, and the item's own card facts (genres,
-directors, cast); it may cite only the numbers the evidence holds (co-like
-counts, ratings, years); and a person it names must be credited with the role
-the catalogue gives them ("directed by X" only if X directed it).  Anything
+directors, cast); it may cite only the numbers the evidence holds (co-like and
+co-mention counts, each of the film it was counted from; ratings, years); and
+a person it names must be credited with the role the catalogue gives them
+("directed by X" only if X directed it).  Anything
 else — another title, another person, a new number — fails the check, and the
 caller falls back to the template, which is faithful by construction.
 """
@@ -33,6 +34,9 @@ CAPITALISED_SPAN = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of|the|and|de|la|von|
 RECOMMENDING = r"(?:you (?:may|might|will|ll|would|should|could) (?:enjoy|like|love)|try|watch|check out)"
 RATING_SCALE = "5"  # ratings are stated "out of 5"
 NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
+COUNT_CLAIM = re.compile(r"\b(\d+) (?:people|person|viewers|users) (?:who|that) (?:also )?(?:liked|loved|enjoyed) ")
+CONVERSATION_WORDS = frozenset(("conversation", "conversations", "dialogue", "dialogues", "chats", "discussions"))
+"""Words that say a count is of conversations; allowed only when the evidence holds a co-mention count."""
 PHRASING_WORDS = FUNCTION_WORDS | frozenset(
     [
         "about",
@@ -318,6 +322,9 @@ def allowed_facts(
             numbers.add(RATING_SCALE)
             numbers.add(f"{signal.mean_rating:.1f}")
             numbers.add(f"{signal.mean_rating:g}")
+    if evidence.conversations is not None:
+        titles.add(evidence.conversations.source_title)
+        numbers.add(str(evidence.conversations.people))
     for match in evidence.attribute_matches:
         others.add(match.value)
         if match.field in roles:
@@ -328,7 +335,8 @@ def allowed_facts(
     names = title_variants | others
     for name in names:
         numbers.update(NUMBER.findall(name))
-    text = " ".join([*names, *statements, *(relation.clause for relation in schema.relations)])
+    said = CONVERSATION_WORDS if evidence.conversations is not None else ()
+    text = " ".join([*names, *statements, *said, *(relation.clause for relation in schema.relations)])
     return AllowedFacts(
         names=frozenset(normalise(name) for name in names if name),
         vocabulary=frozenset(normalise(text).split()),
@@ -336,6 +344,46 @@ def allowed_facts(
         numbers=frozenset(numbers),
         roles={key: frozenset(normalise(v) for v in values) for key, values in roles.items()},
     )
+
+
+@dataclass(frozen=True)
+class CountedSource:
+    """A count of people the evidence holds, of which kind, and the film it was measured from."""
+
+    kind: str
+    title: str
+    count: str
+
+    def opens(self, text: str) -> bool:
+        """Whether normalised ``text`` starts with this source's title in one of its forms."""
+        return any(re.match(rf"{re.escape(normalise(form))}\b", text) for form in title_forms(self.title))
+
+
+def _counted_sources(evidence: Evidence) -> list[CountedSource]:
+    sources = []
+    if evidence.collaborative is not None:
+        signal = evidence.collaborative
+        sources.append(CountedSource("collaborative", signal.source_title, str(signal.co_likers)))
+    if evidence.conversations is not None:
+        conversations = evidence.conversations
+        sources.append(CountedSource("conversations", conversations.source_title, str(conversations.people)))
+    return sources
+
+
+def _of_conversations(clause: str, position: int) -> bool:
+    """Whether the count at ``position`` of a normalised clause is said of conversations ("recommended to 14")."""
+    return bool(CONVERSATION_WORDS & set(clause.split())) or clause[:position].endswith("to ")
+
+
+def _count_problems(count: str, title: str, rest: str, sources: list[CountedSource]) -> list[str]:
+    """What is wrong with "``count`` people who liked ``title``", ``rest`` being the clause from the title on."""
+    measured = [source for source in sources if source.opens(rest)]
+    if not measured:
+        names = " or ".join(repr(source.title) for source in sources) or "no film"
+        return [f"counts the people who liked {title!r}, but the count is of those who liked {names}"]
+    if count not in {source.count for source in measured}:
+        return [f"says {count} people who liked {title!r}, which the evidence does not count"]
+    return []
 
 
 class FaithfulnessChecker:
@@ -365,7 +413,7 @@ class FaithfulnessChecker:
         problems += self._wrong_genres(sentence, card)
         problems += self._unsupported_words(sentence, facts)
         problems += self._recommends_another_title(sentence, facts, card)
-        problems += self._wrong_colike_source(sentence, facts, evidence)
+        problems += self._wrong_count_source(sentence, facts, evidence)
         return Verdict(faithful=not problems, problems=tuple(dict.fromkeys(problems)))
 
     def states_evidence(self, sentence: str, evidence: Evidence, card: ItemCard) -> bool:
@@ -433,24 +481,25 @@ class FaithfulnessChecker:
         return [f"adds words the evidence does not support: {', '.join(sorted(set(added))[:6])}"]
 
     @staticmethod
-    def _wrong_colike_source(sentence: str, facts: AllowedFacts, evidence: Evidence) -> list[str]:
-        """'28 people who liked X': X must be the title the co-like count was measured from.
+    def _wrong_count_source(sentence: str, facts: AllowedFacts, evidence: Evidence) -> list[str]:
+        """'28 people who liked X': X must be the title that count was measured from, and the count its own.
 
         Every name and number of a swapped sentence is in the evidence, so only
-        the relation between them shows that it states something else.
+        the relation between them shows that it states something else.  A count
+        said of conversations ("recommended in conversations to 14 people who
+        liked X") is the co-mention count; any other, the co-like count.
         """
-        lowered = normalise(sentence)
-        source = evidence.collaborative.source_title if evidence.collaborative is not None else None
-        allowed = {normalise(form) for form in title_forms(source)} if source else set()
+        counted = _counted_sources(evidence)
         problems = []
-        for title in facts.titles - allowed:
-            if re.search(
-                rf"\b\d+ (?:people|person|viewers|users) (?:who|that) (?:liked|loved|enjoyed) {re.escape(title)}\b",
-                lowered,
-            ) and not any(title in other for other in allowed):
-                problems.append(
-                    f"counts the people who liked {title!r}, but the count is of those who liked {source!r}"
-                )
+        for clause in re.split(r"[,;]", sentence):
+            lowered = normalise(clause)
+            for match in COUNT_CLAIM.finditer(lowered):
+                rest = lowered[match.end() :]
+                named = [title for title in facts.titles if re.match(rf"{re.escape(title)}\b", rest)]
+                if named:
+                    kind = "conversations" if _of_conversations(lowered, match.start()) else "collaborative"
+                    sources = [source for source in counted if source.kind == kind]
+                    problems += _count_problems(match.group(1), max(named, key=len), rest, sources)
         return problems
 
     @staticmethod

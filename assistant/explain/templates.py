@@ -1,8 +1,8 @@
 """Justifications built only from evidence.
 
 Each sentence restates facts that the evidence holds — a shared director from a
-graph path, a co-like count from the interaction log, an attribute the user
-asked for — in a fixed, fluent form.  Nothing here can introduce a name or a
+graph path, a co-like count from the interaction log, a co-mention count from
+real conversations, an attribute the user asked for — in a fixed, fluent form.  Nothing here can introduce a name or a
 number that the evidence does not contain, which is what makes the template
 the safe fallback for any generated wording.
 """
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from assistant.types import ItemCard
 from assistant.understanding.linking import normalise
 from kg.schema import AttributeRelation, CatalogueSchema
-from retrieval.evidence import Evidence, PathEvidence
+from retrieval.evidence import ConversationEvidence, Evidence, PathEvidence
 
 MAX_FACTS = 2
 CARD_FACT_CAST = 2
@@ -67,17 +67,36 @@ def _path_facts(paths: tuple[PathEvidence, ...], schema: CatalogueSchema) -> lis
     ]
 
 
+def people(count: int) -> str:
+    """'1 person', '14 people'."""
+    return f"{count} {'person' if count == 1 else 'people'}"
+
+
+def conversation_fact(evidence: ConversationEvidence) -> str:
+    """'recommended in conversations to 14 people who also liked Heat (1995)': the co-mention count as said."""
+    return f"recommended in conversations to {people(evidence.people)} who also liked {evidence.source_title}"
+
+
+def count_facts(evidence: Evidence) -> list[str]:
+    """The people counts of the evidence as sentences about "it": co-likes, then conversation co-mentions."""
+    facts = []
+    if evidence.collaborative is not None:
+        signal = evidence.collaborative
+        rating = f", rating it {signal.mean_rating:.1f} on average" if signal.mean_rating is not None else ""
+        facts.append(f"{people(signal.co_likers)} who liked {signal.source_title} also liked it{rating}.")
+    if evidence.conversations is not None:
+        said = conversation_fact(evidence.conversations)
+        facts.append(f"{said[0].upper()}{said[1:]}.")
+    return facts
+
+
 def template_justification(evidence: Evidence, schema: CatalogueSchema, item_title: str) -> str:
     """One or two sentences built from the strongest pieces of evidence."""
     sentences: list[str] = []
     facts = _path_facts(evidence.paths, schema)[:MAX_FACTS]
     if facts:
         sentences.append(f"{facts[0][0].upper()}{facts[0][1:]}" + (f"; {facts[1]}" if len(facts) > 1 else "") + ".")
-    if evidence.collaborative is not None and len(sentences) < MAX_FACTS:
-        signal = evidence.collaborative
-        people = "person" if signal.co_likers == 1 else "people"
-        rating = f", rating it {signal.mean_rating:.1f} on average" if signal.mean_rating is not None else ""
-        sentences.append(f"{signal.co_likers} {people} who liked {signal.source_title} also liked it{rating}.")
+    sentences += count_facts(evidence)[: MAX_FACTS - len(sentences)]
     if evidence.attribute_matches and len(sentences) < MAX_FACTS:
         values = [match.value for match in evidence.attribute_matches][:3]
         sentences.append(f"It matches what you asked for: {join_names(values)}.")
@@ -112,8 +131,9 @@ def evidence_facts(evidence: Evidence, schema: CatalogueSchema, card: ItemCard) 
     if evidence.collaborative is not None:
         signal = evidence.collaborative
         rating = f", rating it {signal.mean_rating:.1f} out of 5 on average" if signal.mean_rating is not None else ""
-        people = "person" if signal.co_likers == 1 else "people"
-        facts.append(f"{signal.co_likers} {people} who liked {signal.source_title} also liked {item_title}{rating}.")
+        facts.append(f"{people(signal.co_likers)} who liked {signal.source_title} also liked {item_title}{rating}.")
+    if evidence.conversations is not None:
+        facts.append(f"{item_title} was {conversation_fact(evidence.conversations)}.")
     thin = not facts
     if evidence.attribute_matches:
         values = ", ".join(match.value for match in evidence.attribute_matches)

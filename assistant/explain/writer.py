@@ -112,6 +112,8 @@ class JustificationWriter:
         titles.update(node.name for path in evidence.paths for node in path.nodes if node.kind == "item")
         if evidence.collaborative is not None:
             titles.add(evidence.collaborative.source_title)
+        if evidence.conversations is not None:
+            titles.add(evidence.conversations.source_title)
         return {form for title in titles for form in title_forms(title)}
 
     def _messages(self, recommendation: Recommendation, facts: list[str], problems: str) -> list[BaseMessage]:

@@ -15,7 +15,13 @@ from assistant.understanding.linking import EntityLinker
 from kg.catalogue import Catalogue
 from prompts import load_examples
 from retrieval.collaborative import CoLikeIndex
-from retrieval.evidence import CollaborativeEvidence, Evidence, PathEvidence, PathNodeEvidence
+from retrieval.evidence import (
+    CollaborativeEvidence,
+    ConversationEvidence,
+    Evidence,
+    PathEvidence,
+    PathNodeEvidence,
+)
 
 ALIEN = "1214"
 
@@ -239,3 +245,87 @@ def test_writer_with_the_packaged_model_is_faithful_or_falls_back(
         ).faithful
     else:
         assert result.justification == original.justification and result.llm_attempts == 2
+
+
+@pytest.fixture(scope="module")
+def conversed(evidence: Evidence) -> Evidence:
+    """The evidence above plus a co-mention count: recommended in conversations after The Terminator."""
+    conversations = ConversationEvidence(source_item_id="1240", source_title="The Terminator (1984)", people=14)
+    return evidence.model_copy(update={"conversations": conversations})
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Alien was recommended in conversations to 14 people who also liked The Terminator.",
+        "Recommended in conversations to 14 people who also liked The Terminator (1984).",
+        "56 people who liked The Matrix also liked Alien, and in conversations it was recommended to 14 people "
+        "who liked The Terminator.",
+        "Alien (1979) was recommended in conversations to 14 people who also liked The Terminator (1984).",
+    ],
+)
+def test_a_conversation_count_of_its_own_film_passes(
+    checker: FaithfulnessChecker, conversed: Evidence, card: ItemCard, sentence: str
+) -> None:
+    verdict = checker.check(sentence, conversed, card)
+    assert verdict.faithful, verdict.problems
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize(
+    ("sentence", "problem"),
+    [
+        (
+            "Alien was recommended in conversations to 14 people who also liked The Matrix.",
+            "count is of those who liked",
+        ),
+        ("Alien was recommended in conversations to 14 people who liked Blade Runner.", "count is of those who liked"),
+        ("56 people who liked The Terminator also liked Alien.", "count is of those who liked 'The Matrix (1999)'"),
+        ("Alien was recommended in conversations to 56 people who also liked The Terminator.", "does not count"),
+        ("14 people who liked The Matrix also liked Alien.", "does not count"),
+        ("Alien was recommended in conversations to 15 people who liked The Terminator.", "number 15"),
+    ],
+)
+def test_a_swapped_film_or_count_fails(
+    checker: FaithfulnessChecker, conversed: Evidence, card: ItemCard, sentence: str, problem: str
+) -> None:
+    verdict = checker.check(sentence, conversed, card)
+    assert not verdict.faithful
+    assert any(problem in text for text in verdict.problems), verdict.problems
+
+
+@pytest.mark.fast
+def test_conversations_are_not_claimed_without_a_co_mention_count(
+    checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard
+) -> None:
+    verdict = checker.check("Alien was recommended in conversations to 56 people who liked The Matrix.", evidence, card)
+    assert not verdict.faithful
+    assert any("conversations" in text for text in verdict.problems), verdict.problems
+
+
+@pytest.mark.fast
+def test_the_template_and_the_facts_of_a_conversation_count_pass(
+    checker: FaithfulnessChecker, conversed: Evidence, card: ItemCard, demo_catalogue: Catalogue
+) -> None:
+    only_conversations = Evidence(conversations=conversed.conversations)
+    for evidence in (conversed, only_conversations):
+        facts = evidence_facts(evidence, demo_catalogue.schema, card)
+        for sentence in [template_justification(evidence, demo_catalogue.schema, card.title), *facts]:
+            verdict = checker.check(sentence, evidence, card, facts)
+            assert verdict.faithful, (sentence, verdict.problems)
+    assert evidence_facts(only_conversations, demo_catalogue.schema, card) == [
+        "Alien (1979) was recommended in conversations to 14 people who also liked The Terminator (1984)."
+    ]
+
+
+@pytest.mark.fast
+def test_the_writer_keeps_the_conversation_source_title_whole() -> None:
+    conversations = ConversationEvidence(source_item_id="2", source_title="Airplane! (1980)", people=3)
+    recommendation = Recommendation(
+        item=ItemCard(id="1", title="Top Secret! (1984)", year=1984),
+        score=1.0,
+        evidence=Evidence(conversations=conversations),
+        justification="",
+    )
+    assert {"Airplane! (1980)", "Airplane!", "Top Secret!"} <= JustificationWriter._titles(recommendation)

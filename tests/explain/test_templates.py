@@ -6,9 +6,17 @@ import re
 
 import pytest
 
-from assistant.explain.templates import template_justification
+from assistant.explain.templates import evidence_facts, template_justification
+from assistant.types import ItemCard
 from kg.schema import MOVIE_SCHEMA
-from retrieval.evidence import AttributeMatch, CollaborativeEvidence, Evidence, PathEvidence, PathNodeEvidence
+from retrieval.evidence import (
+    AttributeMatch,
+    CollaborativeEvidence,
+    ConversationEvidence,
+    Evidence,
+    PathEvidence,
+    PathNodeEvidence,
+)
 
 pytestmark = pytest.mark.fast
 
@@ -72,3 +80,36 @@ def test_a_value_shared_as_tag_and_genre_is_said_once() -> None:
     )
     text = template_justification(evidence, MOVIE_SCHEMA, "Star Wars (1977)")
     assert text == "Like The Matrix (1999), it is also tagged sci-fi and is also Action."
+
+
+def test_a_conversation_count_is_said_with_its_film_singular_for_one() -> None:
+    many = ConversationEvidence(source_item_id="6", source_title="Heat (1995)", people=14)
+    one = many.model_copy(update={"people": 1})
+    assert template_justification(Evidence(conversations=many), MOVIE_SCHEMA, "Collateral (2004)") == (
+        "Recommended in conversations to 14 people who also liked Heat (1995)."
+    )
+    assert template_justification(Evidence(conversations=one), MOVIE_SCHEMA, "Collateral (2004)") == (
+        "Recommended in conversations to 1 person who also liked Heat (1995)."
+    )
+
+
+def test_the_conversation_count_follows_the_co_likes_within_two_facts() -> None:
+    evidence = Evidence(
+        collaborative=CollaborativeEvidence(
+            source_item_id="1", source_title="Ronin (1998)", co_likers=3, mean_rating=None
+        ),
+        conversations=ConversationEvidence(source_item_id="6", source_title="Heat (1995)", people=14),
+        attribute_matches=(AttributeMatch(field="genres", value="Crime"),),
+    )
+    assert template_justification(evidence, MOVIE_SCHEMA, "Collateral (2004)") == (
+        "3 people who liked Ronin (1998) also liked it. "
+        "Recommended in conversations to 14 people who also liked Heat (1995)."
+    )
+
+
+def test_the_facts_state_the_conversation_count_of_the_item() -> None:
+    evidence = Evidence(conversations=ConversationEvidence(source_item_id="6", source_title="Heat (1995)", people=1))
+    card = ItemCard(id="2", title="Collateral (2004)", year=2004, genres=("Crime",))
+    assert evidence_facts(evidence, MOVIE_SCHEMA, card) == [
+        "Collateral (2004) was recommended in conversations to 1 person who also liked Heat (1995)."
+    ]
