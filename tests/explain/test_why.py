@@ -8,7 +8,7 @@ from assistant.explain.why import not_suggested_text, why_text
 from assistant.types import ItemCard, Recommendation
 from kg.catalogue import Item
 from kg.schema import MOVIE_SCHEMA
-from retrieval.evidence import Evidence, PathEvidence, PathNodeEvidence
+from retrieval.evidence import CollaborativeEvidence, ConversationEvidence, Evidence, PathEvidence, PathNodeEvidence
 
 pytestmark = pytest.mark.fast
 ALIEN = Item("1214", "Alien", 1979, {"genres": ("Horror", "Sci-Fi"), "directors": ("Ridley Scott",)})
@@ -52,3 +52,23 @@ def test_why_lists_the_justification_paths_limits_and_what_counted() -> None:
 def test_no_record_is_said_plainly() -> None:
     assert not_suggested_text("999999", None) == "There is no item with id '999999' in the catalogue."
     assert "have not suggested Alien (1979)" in not_suggested_text("1214", ALIEN)
+
+
+def test_why_lists_the_people_counts_even_when_the_justification_left_them_out() -> None:
+    recommendation = stored()
+    evidence = recommendation.evidence.model_copy(
+        update={
+            "collaborative": CollaborativeEvidence(
+                source_item_id="2571", source_title="The Matrix (1999)", co_likers=56, mean_rating=4.3
+            ),
+            "conversations": ConversationEvidence(
+                source_item_id="1240", source_title="The Terminator (1984)", people=1
+            ),
+        }
+    )
+    lines = why_text(ALIEN, recommendation.model_copy(update={"evidence": evidence}), MOVIE_SCHEMA).splitlines()
+    assert lines[2:4] == [
+        "- 56 people who liked The Matrix (1999) also liked it, rating it 4.3 on average.",
+        "- Recommended in conversations to 1 person who also liked The Terminator (1984).",
+    ]
+    assert lines[4] == "- It meets your limits: from 1970."
