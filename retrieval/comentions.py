@@ -68,10 +68,15 @@ class CoMentionIndex:
         return {item_id: (scores[item_id] / top, strongest[item_id]) for item_id in best}
 
     def save(self, path: Path) -> None:
-        """Gzipped JSON, written beside ``path`` and moved into place whole."""
+        """Gzipped JSON, written beside ``path`` and moved into place whole.
+
+        No time stamp or file name in the gzip header: the same counts give the same bytes, so a rebuilt
+        shipped file shows in ``git diff`` only when the counts changed.
+        """
+        text = json.dumps({"format": FORMAT, "counts": self._counts}, sort_keys=True)
         temporary = path.with_name(f"{path.name}.tmp")
-        with gzip.open(temporary, "wt", encoding="utf-8") as handle:
-            json.dump({"format": FORMAT, "counts": self._counts}, handle, sort_keys=True)
+        with open(temporary, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as handle:
+            handle.write(text.encode("utf-8"))
         temporary.replace(path)
 
     @classmethod
