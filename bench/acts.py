@@ -1,6 +1,6 @@
 """Conversation acts on real seeker messages: does the assistant know what each message asks of it?
 
-Run as ``python -m bench.acts --cases tests/understanding/cases/conversation_acts.jsonl --json OUT [--plot PNG]``.
+Run as ``python -m bench.acts --cases tests/cases/conversation_acts.jsonl --json OUT [--plot PNG]``.
 
 Every labelled message (ReDial, INSPIRED and IARD seeker turns, see the cases
 folder's README) goes through the turn interpreter on the demo catalogue, as

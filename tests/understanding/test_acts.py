@@ -11,7 +11,7 @@ from assistant.understanding.linking import EntityLinker
 from bench.acts import LAST_LIST, evaluate, read_cases
 
 pytestmark = pytest.mark.fast
-CASES = Path(__file__).parent / "cases"
+CASES = Path(__file__).resolve().parents[1] / "cases"
 MATRIX, ALIEN, HEAT = LAST_LIST[:3]
 
 

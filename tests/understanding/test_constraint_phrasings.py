@@ -20,7 +20,7 @@ from kg.constraints import Constraints
 
 CASES: list[dict[str, Any]] = [
     json.loads(line)
-    for line in (Path(__file__).parent / "cases" / "constraint_phrasings.jsonl").read_text().splitlines()
+    for line in (Path(__file__).resolve().parents[1] / "cases" / "constraint_phrasings.jsonl").read_text().splitlines()
 ]
 
 
