@@ -26,9 +26,10 @@ def count_comentions(turns: Iterable[ConversationTurn], titles: Mapping[str, str
     """The co-mention index of ``turns`` over the catalogue whose titles ``titles`` maps to ids."""
     dialogues: dict[tuple[str, str], set[str]] = defaultdict(set)
     for turn in turns:
-        liked = set(turn.liked)
-        sources = _ids((name for name in turn.entities if not liked or name in liked), titles)
-        targets = _ids((name for name in turn.rec if not liked or name in liked), titles) - sources
+        known = turn.liked is not None
+        liked = set(turn.liked or ())
+        sources = _ids((name for name in turn.entities if not known or name in liked), titles)
+        targets = _ids((name for name in turn.rec if not known or name in liked), titles) - sources
         for source in sources:
             for target in targets:
                 dialogues[(source, target)].add(turn.dialog_id)

@@ -60,7 +60,7 @@ def conversation_pairs(
         targets = {name: titles.get(normalise(name)) for name in turn.rec}
         mentioned = {titles.get(normalise(name)) for name in turn.entities}
         avoid = frozenset(item_id for item_id in (*targets.values(), *mentioned) if item_id)
-        liked = set(turn.liked)
+        liked = set(turn.liked or ())
         for name, item_id in targets.items():
             if item_id is None or item_id in mentioned:
                 continue

@@ -30,8 +30,9 @@ class ConversationTurn:
     context: tuple[str, ...]
     entities: tuple[str, ...]
     rec: tuple[str, ...]
-    liked: tuple[str, ...] = ()
-    """Names among ``rec`` and ``entities`` that the seeker said they liked (only raw ReDial dialogues say)."""
+    liked: tuple[str, ...] | None = None
+    """Names among ``rec`` and ``entities`` that the seeker said they liked; None where the data does not say
+    (only raw ReDial dialogues with the seeker's answers do)."""
 
     def seeker_utterances(self) -> list[tuple[int, str]]:
         """(position, text) of every non-empty seeker utterance: the last one is the seeker's, then every other."""
@@ -60,6 +61,7 @@ def redial_dialogue_turns(dialogue: dict[str, Any]) -> Iterator[ConversationTurn
     names = {key: " ".join(value.split()) for key, value in dialogue["movieMentions"].items()}
     answers = dialogue.get("initiatorQuestions") or dialogue.get("respondentQuestions") or {}
     liked = tuple(names[key] for key, answer in answers.items() if key in names and answer.get("liked") == 1)
+    said = bool(answers)
     seeker = dialogue["initiatorWorkerId"]
     stretches: list[tuple[bool, str, list[str]]] = []
     for message in dialogue["messages"]:
@@ -82,7 +84,7 @@ def redial_dialogue_turns(dialogue: dict[str, Any]) -> Iterator[ConversationTurn
                 context,
                 tuple(mentioned),
                 tuple(new),
-                tuple(name for name in liked if name in new or name in mentioned),
+                tuple(name for name in liked if name in new or name in mentioned) if said else None,
             )
         mentioned += [movie for movie in dict.fromkeys(movies) if movie not in mentioned]
 

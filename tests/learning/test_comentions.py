@@ -21,7 +21,7 @@ TITLES |= {normalise(title): item_id for title, item_id in [("Collateral (2004)"
 
 
 def turn(
-    dialog_id: str, entities: tuple[str, ...], rec: tuple[str, ...], liked: tuple[str, ...] = ()
+    dialog_id: str, entities: tuple[str, ...], rec: tuple[str, ...], liked: tuple[str, ...] | None = None
 ) -> ConversationTurn:
     return ConversationTurn(dialog_id, ("hi", "any ideas?"), entities, rec, liked)
 
@@ -41,6 +41,11 @@ def test_only_liked_films_count_when_the_turn_says_which() -> None:
     liked = ("Heat (1995)", "Collateral (2004)")
     turns = [turn("1", ("Heat (1995)", "Alien (1979)"), ("Collateral (2004)", "Aliens"), liked)]
     assert count_comentions(turns, TITLES).counts == {"heat": {"collateral": 1}}
+
+
+def test_a_seeker_who_liked_none_of_them_counts_nothing() -> None:
+    turns = [turn("1", ("Heat (1995)",), ("Collateral (2004)",), liked=())]
+    assert count_comentions(turns, TITLES).counts == {}
 
 
 def test_a_film_already_mentioned_is_no_target_and_unknown_names_are_skipped() -> None:
