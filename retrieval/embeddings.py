@@ -82,11 +82,11 @@ class Embedder:
     apart, because a head checkpoint maps each side with its own head.
     """
 
-    def __init__(self, model_spec: str, batch_size: int = 128) -> None:
+    def __init__(self, model_spec: str, batch_size: int = 128, device: str = "cpu") -> None:
         self.model_spec = model_spec
         self.fingerprint = model_fingerprint(model_spec)
         self.batch_size = batch_size
-        self._model = load_sentence_model(model_spec)
+        self._model = load_sentence_model(model_spec, device)
         manifest = retriever_manifest(model_spec)
         self._heads = (
             ProjectionHeads.load(Path(model_spec)) if manifest is not None and manifest.get("kind") == "head" else None

@@ -171,6 +171,11 @@ def recall_at(
     return {f"recall@{cutoff}": hits[cutoff] / len(pairs) for cutoff in cutoffs}
 
 
+def _progress(figures: dict[str, float]) -> float:
+    """What early stopping watches: held-out recall near the top and deep in the list."""
+    return figures["recall@10"] + figures["recall@50"]
+
+
 def _train_heads(
     pairs: Sequence[RetrievalPair], encoded: _Encoded, config: RetrieverTraining, progress: bool
 ) -> tuple[ProjectionHeads, dict[str, Any]]:
@@ -197,11 +202,13 @@ def _train_heads(
 
     def current() -> ProjectionHeads:
         unwrapped = [accelerator.unwrap_model(head) for head in (query_head, item_head)]
-        weights = [(head.weight.detach().cpu().numpy(), head.bias.detach().cpu().numpy()) for head in unwrapped]
+        weights = [
+            (head.weight.detach().cpu().numpy().copy(), head.bias.detach().cpu().numpy().copy()) for head in unwrapped
+        ]
         return ProjectionHeads(weights[0][0], weights[0][1], weights[1][0], weights[1][1])
 
     before = recall_at(encoded, checking, ProjectionHeads.identity(width))
-    best, best_heads, stale, history = before["recall@50"], current(), 0, []
+    best, best_heads, stale, history = _progress(before), current(), 0, []
     for epoch in tqdm(range(config.epoch_count), desc="train retriever heads", unit="epoch", disable=not progress):
         order = list(range(len(training)))
         rng.shuffle(order)
@@ -230,8 +237,8 @@ def _train_heads(
             optimizer.step()
         figures = recall_at(encoded, checking, current())
         history.append({"epoch": epoch + 1, **figures})
-        if figures["recall@50"] > best:
-            best, best_heads, stale = figures["recall@50"], current(), 0
+        if _progress(figures) > best:
+            best, best_heads, stale = _progress(figures), current(), 0
         else:
             stale += 1
             if stale >= config.patience:
@@ -333,7 +340,10 @@ def train_retriever(
     if not pairs:
         raise ValueError("no training pairs: none of the data sets' items were found in the catalogue")
     started = time.perf_counter()
-    encoded = _Encoded.of(pairs, texts, Embedder(base_spec), progress)
+    import torch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    encoded = _Encoded.of(pairs, texts, Embedder(base_spec, device=device), progress)
     trained: Any
     if config.head:
         trained, details = _train_heads(pairs, encoded, config, progress)
