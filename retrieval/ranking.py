@@ -68,7 +68,7 @@ class WeightedSumRanker:
     """
 
     def __init__(self, weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> None:
-        self.weights = {**REQUEST_WEIGHTS, **weights}
+        self.weights = {**weights, **{name: w for name, w in REQUEST_WEIGHTS.items() if name not in weights}}
 
     @property
     def feature_names(self) -> tuple[str, ...]:
