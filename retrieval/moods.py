@@ -21,19 +21,26 @@ GENRES = "genres"
 TAGS = "tags"
 
 
-def axis_fit(item: Item, axis: MoodAxis) -> float:
-    """How much ``item`` leans to the axis's mood, in (-1, 1); 0 when nothing about it speaks to the mood."""
-    raw = sum(axis.genres.get(genre, 0.0) for genre in item.values(GENRES))
-    raw += sum(axis.tags.get(tag, 0.0) for tag in {value.casefold() for value in item.values(TAGS)})
-    return math.tanh(raw)
+def axis_fit(item: Item, axis: MoodAxis, evidence_for_only: bool = False) -> float:
+    """How much ``item`` leans to the axis's mood, in (-1, 1); 0 when nothing about it speaks to the mood.
+
+    ``evidence_for_only``: count only what carries the mood, so that a film's
+    far-end genres (Children on the violence axis) cannot cancel what it has.
+    """
+    weights = [axis.genres.get(genre, 0.0) for genre in item.values(GENRES)]
+    weights += [axis.tags.get(tag, 0.0) for tag in {value.casefold() for value in item.values(TAGS)}]
+    return math.tanh(sum(weight for weight in weights if weight > 0 or not evidence_for_only))
 
 
 def directed_fit(item: Item, direction: str, axis: MoodAxis) -> float:
-    """The fit to "more" of a mood, or to "less" of it: the far end of a two-ended mood, else only less of it."""
-    fit = axis_fit(item, axis)
+    """The fit to "more" of a mood, or to "less" of it: the far end of a two-ended mood, else only less of it.
+
+    "Less violent" demotes a film by what makes it violent alone: a violent
+    crime comedy stays down even though Comedy leans the other way.
+    """
     if direction != "less":
-        return fit
-    return -fit if axis.two_ended else -max(fit, 0.0)
+        return axis_fit(item, axis)
+    return -axis_fit(item, axis) if axis.two_ended else -axis_fit(item, axis, evidence_for_only=True)
 
 
 def mood_fit(item: Item, moods: Sequence[tuple[str, str]], axes: Mapping[str, MoodAxis] = MOOD_AXES) -> float:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from kg.catalogue import Item
-from retrieval.mood_axes import MOOD_AXES
-from retrieval.moods import axis_fit, mood_features, mood_fit
+from retrieval.mood_axes import MOOD_AXES, MoodAxis
+from retrieval.moods import axis_fit, directed_fit, mood_features, mood_fit
 
 pytestmark = pytest.mark.fast
 
@@ -69,3 +71,12 @@ def test_less_of_a_one_ended_mood_demotes_it_and_lifts_nothing() -> None:
     assert mood_fit(kids, [("less", "violent")]) == 0.0
     assert mood_fit(brutal, [("less", "violent")]) < -0.9
     assert mood_fit(kids, [("less", "light")]) < -0.9
+
+
+def test_less_of_a_one_ended_mood_demotes_by_what_carries_it_alone() -> None:
+    axis = MoodAxis(genres={"Action": 0.5, "Children": -0.8}, tags={"violent": 1.0})
+    violent_family_film = item("violent-family", ("Children",), ("violent",))
+    family_film = item("family", ("Children",))
+    assert directed_fit(violent_family_film, "less", axis) == pytest.approx(-math.tanh(1.0))
+    assert directed_fit(family_film, "less", axis) == 0.0
+    assert directed_fit(family_film, "more", axis) == pytest.approx(math.tanh(-0.8))
