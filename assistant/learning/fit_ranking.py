@@ -37,12 +37,12 @@ def turn_pools(
     replayer: TurnReplayer, turns: Sequence[ConversationTurn], feature_names: Sequence[str]
 ) -> list[TurnPool]:
     """Every turn's allowed candidates as the ranker sees them, with the mentioned items removed."""
-    pipeline = replayer.pipeline
     pools = []
     for turn in tqdm(turns, desc="candidate pools", unit="turn"):
-        request, mentioned = replayer.prepared(turn)
-        allowed = pipeline.filter.run(pipeline.retrieve.run(request).pool, request).allowed
-        pools.append(turn_pool(allowed, feature_names, mentioned, replayer.targets(turn), turn.dialog_id))
+        _, mentioned = replayer.prepared(turn)
+        pools.append(
+            turn_pool(replayer.allowed(turn), feature_names, mentioned, replayer.targets(turn), turn.dialog_id)
+        )
     return pools
 
 
@@ -54,10 +54,18 @@ def starting_weights(replayer: TurnReplayer) -> dict[str, float]:
     return {**DEFAULT_WEIGHTS, **ranker.weights}
 
 
-def cross_validated(replayer: TurnReplayer, turns: Sequence[ConversationTurn], folds: int) -> dict[str, Any]:
-    """The figures fitted weights reach on held-out dialogues, and those of the weights in use; nothing is saved."""
+def cross_validated(
+    replayer: TurnReplayer,
+    turns: Sequence[ConversationTurn],
+    folds: int,
+    pools: Sequence[TurnPool] | None = None,
+) -> dict[str, Any]:
+    """The figures fitted weights reach on held-out dialogues, and those of the weights in use; nothing is saved.
+
+    ``pools``: the turns' pools over :func:`starting_weights`' features, when the caller has them already.
+    """
     start = starting_weights(replayer)
-    pools = turn_pools(replayer, turns, list(start))
+    pools = list(pools) if pools is not None else turn_pools(replayer, turns, list(start))
     return {
         "as_configured": recall_metrics(weight_vector(start, list(start)), pools),
         "cross_validated": cross_validate(pools, folds, start),

@@ -15,6 +15,7 @@ from assistant.sessions.profile import UserProfile
 from assistant.turn.pipeline import TurnPipeline
 from assistant.understanding.linking import normalise
 from kg.catalogue import Catalogue
+from retrieval.candidates import Candidate
 from retrieval.request import RetrievalRequest
 
 
@@ -70,12 +71,22 @@ class TurnReplayer:
             self._prepared[turn] = self.pipeline.retrieve.request(profile, seeker_text), mentioned
         return self._prepared[turn]
 
-    def ranked(self, turn: ConversationTurn) -> tuple[list[str], set[str]]:
-        """The top ``depth`` item ids with every mentioned item removed, and the mentioned ids."""
+    def allowed(self, turn: ConversationTurn) -> list[Candidate]:
+        """The turn's candidate pool after the law: what the ranker orders."""
+        request, _ = self.prepared(turn)
+        return self.pipeline.filter.run(self.pipeline.retrieve.run(request).pool, request).allowed
+
+    def ranked(self, turn: ConversationTurn, allowed: list[Candidate] | None = None) -> tuple[list[str], set[str]]:
+        """The top ``depth`` item ids with every mentioned item removed, and the mentioned ids.
+
+        Ranked by the pipeline's rank stage alone: explaining fifty items per
+        turn would cost more than finding them and changes no position.
+        """
         request, mentioned = self.prepared(turn)
-        trace = self.pipeline.recommend_request(request, n=self.depth + len(mentioned))
-        ranked = [entry.candidate.item_id for entry in trace.ranked if entry.candidate.item_id not in mentioned]
-        return ranked[: self.depth], mentioned
+        pool = self.allowed(turn) if allowed is None else allowed
+        ranked = self.pipeline.rank.run(pool, request, self.depth + len(mentioned))
+        kept = [entry.candidate.item_id for entry in ranked if entry.candidate.item_id not in mentioned]
+        return kept[: self.depth], mentioned
 
     def targets(self, turn: ConversationTurn) -> list[str]:
         """The turn's recommended items as ids; one the catalogue lacks becomes an id nothing matches."""
