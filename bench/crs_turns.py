@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,18 +68,24 @@ def read_dataset_turns(dataset: str, path: Path) -> Iterator[ConversationTurn]:
     return read_inspired_turns(path) if dataset == "inspired" else read_turns(path)
 
 
+def write_turns(turns: Iterable[ConversationTurn], path: Path) -> int:
+    """``turns`` as a turns file (JSON lines); returns how many."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with open(path, "w", encoding="utf-8") as handle:
+        for turn in turns:
+            row = {"dialog_id": turn.dialog_id, "context": turn.context, "entity": turn.entities, "rec": turn.rec}
+            handle.write(json.dumps(row) + "\n")
+            count += 1
+    return count
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Write INSPIRED dialogues as a turns file (JSON lines).")
     parser.add_argument("--inspired", type=Path, required=True, help="an INSPIRED dialogues file")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
-    with open(args.out, "w", encoding="utf-8") as handle:
-        for turn in read_inspired_turns(args.inspired):
-            row = {"dialog_id": turn.dialog_id, "context": turn.context, "entity": turn.entities, "rec": turn.rec}
-            handle.write(json.dumps(row) + "\n")
-            count += 1
+    count = write_turns(read_inspired_turns(args.inspired), args.out)
     print(f"{count} turns written to {args.out}")
 
 

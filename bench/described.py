@@ -97,7 +97,13 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def evaluate(assistant: Assistant, cases: list[dict[str, Any]]) -> dict[str, Any]:
     ranker = assistant.pipeline.rank.ranker
     shipped = weights_with_mood(ranker)[MOOD]
-    result: dict[str, Any] = {"ranker": type(ranker).__name__, "mood_weight": shipped, "top": TOP, "enough": ENOUGH}
+    result: dict[str, Any] = {
+        "ranker": type(ranker).__name__,
+        "embedding": assistant.settings.embedding_spec,
+        "mood_weight": shipped,
+        "top": TOP,
+        "enough": ENOUGH,
+    }
     for label, weight in (("with_mood", shipped), ("without_mood", 0.0)):
         with mood_weight(ranker, weight):
             rows = [run_case(assistant, case) for case in tqdm(cases, desc=label, unit="case")]
@@ -143,10 +149,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--data-dir", type=Path, help="an ingested data directory to reuse (default: a new temporary one)"
     )
+    parser.add_argument(
+        "--retriever", type=Path, help="a `concierge train-retriever` checkpoint to embed with (default: the settings')"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="described-") as scratch:
         settings = Settings(
             data_dir=args.data_dir or Path(scratch),
+            retriever_dir=args.retriever,
             justifications="template",
             extraction="rules",
             llm_model="smollm2-135m",

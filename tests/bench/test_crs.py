@@ -11,7 +11,7 @@ from assistant.api import Assistant
 from assistant.learning.replay import TurnReplayer, title_index
 from assistant.learning.turns import ConversationTurn, read_turns
 from assistant.understanding.linking import normalise
-from bench.crs import evaluate, score
+from bench.crs import ablation, evaluate, reachable_pools, score
 from bench.crs_catalogue import (
     build_inspired_catalogue,
     build_opendialkg_catalogue,
@@ -72,10 +72,21 @@ def test_a_target_mentioned_earlier_is_counted_and_never_a_hit(fast_assistant: A
         entities=("Alien (1979)",),
         rec=("Alien (1979)", "Aliens (1986)", "No Such Film (2031)"),
     )
-    metrics = evaluate(TurnReplayer(fast_assistant.pipeline, depth=50), [turn])
+    replayer = TurnReplayer(fast_assistant.pipeline, depth=50)
+    weights = {"vector": 1.0, "mentions": 0.3, "popularity": 0.0}
+    names = list(weights)
+    figures, pools = evaluate(replayer, [turn], names)
+    metrics = figures["metrics"]
     assert (metrics["pairs"], metrics["targets_mentioned_before"], metrics["targets_not_in_catalogue"]) == (3, 1, 1)
     assert metrics["out_of_catalogue"] == 0 and metrics["suggested"] == 50
     assert metrics["recall@50"] <= 1 / 3
+    assert figures["metrics_reachable"]["recall@50"] == pytest.approx(metrics["recall@50"] * 3 / 2)
+    assert len(figures["pair_ranks"]) == 3 and [mentioned for _, _, mentioned in figures["pair_ranks"]].count(True) == 1
+    assert len(pools) == 1 and "Alien (1979)" not in pools[0].item_ids
+    (reachable,) = reachable_pools(pools, [turn], replayer)
+    assert len(reachable.targets) == 2
+    rows = ablation([reachable], names, weights)
+    assert set(rows) == {"all features", "without vector", "without mentions"}
 
 
 def test_the_redial_catalogue_is_its_movie_universe(datasets_dir: Path, tmp_path: Path) -> None:
