@@ -22,9 +22,10 @@ training splits only (ReDial's partial training dialogues, OpenDialKG's and
 INSPIRED's training turns, MovieLens tags) and is built on first use: the
 retriever (``concierge train-retriever``, one checkpoint shared by the three
 data sets, as its heads act on text, not on item ids) and the co-mention
-counts (``concierge learn-comentions``, per catalogue), and the weighted
-sum's weights, fitted on the training turns (as ``concierge fit-ranking``
-does) and saved in the work directory.  ``metrics`` counts
+counts (``concierge learn-comentions``, per catalogue); with
+``--fit-training-turns``, also the weighted sum's weights, fitted on the
+training turns (as ``concierge fit-ranking`` does) and saved in the work
+directory.  ``metrics`` counts
 every (turn, movie) pair; ``metrics_reachable`` drops the pairs whose movie
 was mentioned earlier in the dialogue, which no product that never repeats
 what the person named can hit (Kostric & Balog's protocol).  The ablation
@@ -230,14 +231,19 @@ TRAINING_TURNS = {
 }
 
 
-def fitted_weights(replayer: TurnReplayer, dataset: str, datasets: Path, path: Path) -> dict[str, float]:
-    """The weighted sum fitted on the data set's training turns, fitted and saved at ``path`` on first use."""
+def fitted_weights(
+    replayer: TurnReplayer, dataset: str, datasets: Path, path: Path, fit_turns: int
+) -> dict[str, float]:
+    """The weights saved at ``path``; else, when ``fit_turns`` > 0, fitted on that many of the data set's
+    training turns and saved there; else the defaults."""
     saved = load_fusion_weights(path)
-    if saved is not None:
-        return {**starting_weights(replayer), **saved}
-    folder, name = TRAINING_TURNS[dataset]
-    turns = list(read_dataset_turns(dataset, datasets / folder / name))
     start = starting_weights(replayer)
+    if saved is not None:
+        return {**start, **saved}
+    if fit_turns <= 0:
+        return start
+    folder, name = TRAINING_TURNS[dataset]
+    turns = list(read_dataset_turns(dataset, datasets / folder / name))[:fit_turns]
     weights = fit_weights(turn_pools(replayer, turns, list(start)), list(start), start)
     save_fusion_weights(path, weights, {"turns_file": str(datasets / folder / name), "turns": len(turns)})
     return weights
@@ -363,6 +369,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--retriever-dir", type=Path, help="where the trained retriever lives (default: shared)")
     parser.add_argument("--no-typos", action="store_true", help="link titles only as written (ablation)")
+    parser.add_argument(
+        "--fit-training-turns",
+        type=int,
+        default=0,
+        metavar="N",
+        help="fit the weights on the first N training turns when none are saved (default: rank with the defaults; "
+        "--cross-validate reports weights fitted on the evaluated turns themselves, held out by dialogue)",
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     datasets = args.datasets or settings.datasets_dir
@@ -383,7 +397,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         replayer = TurnReplayer(assistant.pipeline, depth=max(CUTOFFS))
         try:
-            weights = fitted_weights(replayer, args.dataset, Path(datasets), assistant.settings.fusion_path)
+            weights = fitted_weights(
+                replayer, args.dataset, Path(datasets), assistant.settings.fusion_path, args.fit_training_turns
+            )
         except NotAWeightedSum as exc:
             parser.error(str(exc))
         assistant.pipeline.rank.ranker = WeightedSumRanker(weights)
