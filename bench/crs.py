@@ -317,11 +317,14 @@ def plot(dataset: str, result: dict[str, Any], path: Path) -> None:
     columns = ("recall@1", "recall@10", "recall@50")
     figure, panels = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
     protocols = (
-        ("every turn counted", result["metrics"], ANCHORS),
-        ("mentioned targets dropped", result["metrics_reachable"], REACHABLE_ANCHORS),
+        ("every turn counted", result["metrics"], result.get("fusion"), ANCHORS),
+        ("mentioned targets dropped", result["metrics_reachable"], result.get("fusion_reachable"), REACHABLE_ANCHORS),
     )
-    for axes, (title, metrics, anchors) in zip(panels, protocols, strict=True):
-        models = {"concierge": metrics, **anchors.get(dataset, {})}
+    for axes, (title, metrics, fusion, anchors) in zip(panels, protocols, strict=True):
+        models = {"concierge": metrics}
+        if fusion:
+            models[f"concierge, fitted ({fusion['cross_validated']['folds']}-fold)"] = fusion["cross_validated"]
+        models.update(anchors.get(dataset, {}))
         width = 0.8 / len(models)
         for offset, (model, figures) in enumerate(models.items()):
             axes.bar(
