@@ -78,13 +78,18 @@ def seeker_messages(path: Path) -> Iterator[tuple[str, str]]:
 
 def check_reply_texts(
     settings: Settings, dialogues: Path, minimum: int
-) -> tuple[dict[str, float], list[tuple[str, TextPart]]]:
-    """Replay seeker messages and re-check every reply text that is not a list line or a note."""
+) -> tuple[dict[str, Any], list[tuple[str, TextPart]]]:
+    """Replay seeker messages and re-check every reply text that is not a list line or a note.
+
+    Every text that fails is kept with its message and what was wrong, so a
+    failure can be found again without replaying the run.
+    """
     from assistant.api import Assistant
 
     assistant = Assistant.from_settings(settings.model_copy(update={"justifications": "template"}))
     pipeline = assistant.pipeline
     checked: list[tuple[str, TextPart, bool]] = []
+    failures: list[dict[str, Any]] = []
     replies = 0
     run_id = uuid.uuid4().hex[:8]
     started = time.perf_counter()
@@ -98,17 +103,24 @@ def check_reply_texts(
         for part in trace.texts:
             if part.role in ("list_line", "note"):
                 continue
+            problems: list[str] = []
             if part.role == "why":
                 stored = pipeline.remember.stored(session, act.item_id or "")
                 expected = (
                     pipeline.explain.why("", act.item_id or "", stored).text if act.item_id else which_film_text()
                 )
-                ok = part.text == expected
+                problems = [] if part.text == expected else [f"not the stored evidence: {expected!r}"]
             elif part.role == "about":
-                ok = part.text == pipeline.explain.about(act.item_id, act.topic or "plot")
+                expected = pipeline.explain.about(act.item_id, act.topic or "plot")
+                problems = [] if part.text == expected else [f"not the catalogue's facts: {expected!r}"]
             else:
-                ok = all(pipeline.reply.writer.checker.check(s, context).faithful for s in sentences(part.text))
-            checked.append((f"{dialogue_id}: {message}", part, ok))
+                for sentence in sentences(part.text):
+                    problems += list(pipeline.reply.writer.checker.check(sentence, context).problems)
+            checked.append((f"{dialogue_id}: {message}", part, not problems))
+            if problems:
+                failures.append(
+                    {"message": message, "dialogue": dialogue_id, "part": part.model_dump(), "problems": problems}
+                )
     assistant.close()
     n = len(checked)
     metrics = {
@@ -119,6 +131,7 @@ def check_reply_texts(
         "llm": sum(ok and part.source == "llm" for _, part, ok in checked) / n,
         "template": sum(part.source == "template" for _, part, _ in checked) / n,
         "seconds_per_reply": (time.perf_counter() - started) / max(replies, 1),
+        "unfaithful": failures,
     }
     return metrics, [(message, part) for message, part, _ in checked]
 
@@ -191,7 +204,10 @@ def main(argv: list[str] | None = None) -> None:
     texts, parts = check_reply_texts(settings, args.dialogues, args.messages)
     print(f"\nreply texts ({texts['messages']:.0f} messages, {texts['n']:.0f} texts):")
     for key, value in texts.items():
-        print(f"{key:<26}{value:>10.3f}")
+        if key != "unfaithful":
+            print(f"{key:<26}{value:>10.3f}")
+    for failure in texts["unfaithful"]:
+        print(f"unfaithful [{failure['part']['role']}] {failure['part']['text'].strip()!r}: {failure['problems']}")
     print(f"\n{SAMPLE} reply texts to check by hand:")
     for message, part in random.Random(args.seed).sample(parts, min(SAMPLE, len(parts))):
         print(f"- [{part.source}, {part.role}] {part.text.strip()}\n    after: {message}")
