@@ -51,8 +51,7 @@ class TurnReplayer:
         for position, utterance in enumerate(turn.context):
             if not utterance.strip():
                 continue
-            by_seeker = (len(turn.context) - 1 - position) % 2 == 0
-            if by_seeker:
+            if turn.by_seeker(position):
                 understanding = understand.run(utterance, last_named)
                 profile = profile.apply(understanding.delta)
                 seeker_text = f"{seeker_text} {utterance}".strip()

@@ -34,18 +34,13 @@ class ConversationTurn:
     """Names among ``rec`` and ``entities`` that the seeker said they liked; None where the data does not say
     (only raw ReDial dialogues with the seeker's answers do)."""
 
-    def seeker_utterances(self) -> list[tuple[int, str]]:
-        """(position, text) of every non-empty seeker utterance: the last one is the seeker's, then every other."""
-        last = len(self.context) - 1
-        return [
-            (position, text)
-            for position, text in enumerate(self.context)
-            if (last - position) % 2 == 0 and text.strip()
-        ]
+    def by_seeker(self, position: int) -> bool:
+        """Whether the utterance at ``position`` is the seeker's: the last one is, then every other."""
+        return (len(self.context) - 1 - position) % 2 == 0
 
     def seeker_text(self) -> str:
         """Everything the seeker said so far, in order: what the assistant would have heard."""
-        return " ".join(text for _, text in self.seeker_utterances())
+        return " ".join(text for position, text in enumerate(self.context) if self.by_seeker(position) and text.strip())
 
 
 def _redial_name(names: dict[str, str], match: re.Match[str]) -> str:
