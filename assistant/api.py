@@ -14,6 +14,7 @@ lost).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cached_property
 from typing import Literal
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -21,8 +22,12 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from assistant.errors import InvalidInput
 from assistant.explain.profile_text import profile_entries
 from assistant.sessions.locks import SessionLocks
+from assistant.sessions.notice import storage_note
 from assistant.sessions.profile import PreferenceDelta, UserProfile
+from assistant.sessions.secret import session_key
 from assistant.sessions.store import SessionStore
+from assistant.sessions.visitors import Visit, Visitors
+from assistant.sessions.welcome import HISTORY_SHOWN, Welcome, greeting
 from assistant.settings import Settings
 from assistant.turn.pipeline import TurnPipeline
 from assistant.turn.trace import TurnTrace
@@ -154,8 +159,57 @@ class Assistant:
         that left the user's likes in the graph would be a silent failure.
         """
         session_id = checked_session(session_id)
-        self.pipeline.remember.mirror.forget(session_id)
-        self.parts.sessions.delete_session(session_id)
+        with self._locks.of(session_id):
+            self.pipeline.remember.mirror.forget(session_id)
+            self.parts.sessions.delete_session(session_id)
+
+    # Visitors: who comes back to which conversation -------------------------
+
+    @cached_property
+    def visitors(self) -> Visitors:
+        """Made on first use, so that an assistant used without the UI writes no key into its data directory."""
+        return Visitors(self.parts.sessions, session_key(self.settings))
+
+    def visit(self, username: str | None, token: object) -> Visit:
+        """The conversation a person returns to: a logged-in user's by login, else a browser's by its signed token.
+
+        A token the server did not sign (forged, altered, from another
+        deployment) starts a new browser and conversation; it never reaches
+        stored data.
+        """
+        return self.visitors.arrive(username, token)
+
+    def new_session(self, visit: Visit) -> Visit:
+        """A fresh conversation whose profile starts empty; the earlier ones stay the owner's until forgotten."""
+        return self.visitors.start(visit)
+
+    def welcome(self, session_id: str) -> Welcome:
+        """What a returning person sees: a greeting built from the stored profile, the chat so far, the last list."""
+        session_id = checked_session(session_id)
+        sessions = self.parts.sessions
+        history = sessions.history(session_id, HISTORY_SHOWN)
+        stored = (sessions.recommendation(session_id, item_id) for item_id in sessions.last_suggestions(session_id))
+        return Welcome(
+            greeting=greeting(sessions.load_profile(session_id), self.catalogue, bool(history)),
+            history=tuple(history),
+            recommendations=tuple(rec for rec in stored if rec is not None),
+        )
+
+    def forget_visitor(self, visit: Visit) -> Visit:
+        """Delete every conversation the person had (profile, dialogue, suggestions, graph edges), then start afresh.
+
+        The list of their conversations goes last, so a graph that is down
+        midway leaves it naming what is still to delete.  A browser gets a
+        new id, so its old token names nothing any more.
+        """
+        for session_id in self.visitors.sessions_of(visit):
+            self.forget(session_id)
+        self.visitors.forget_owner(visit)
+        return self.visitors.arrive(None, None) if not visit.logged_in else self.visitors.start(visit)
+
+    def storage_note(self, visit: Visit) -> str:
+        """One line on what is stored about a person, where, and how to delete it."""
+        return storage_note(self.settings, visit.logged_in, mirrored=self.parts.graph is not None)
 
     def _checked_turn(self, session_id: str, text: str) -> tuple[str, str]:
         return checked_session(session_id), checked_message(text, self.settings.max_message_chars)

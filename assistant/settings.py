@@ -146,6 +146,11 @@ class Settings(BaseSettings):
     ui_host: str = "127.0.0.1"
     ui_port: int = 7860
     ui_auth: str | None = Field(default=None, description="'user:password' pairs separated by commas enable login.")
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs the tokens browsers keep to return to their profile; default: a key made once "
+        "in data_dir (session.key, mode 0600). Set the same value on every instance that shares the sessions.",
+    )
 
     @property
     def scorer_path(self) -> Path | None:
@@ -199,6 +204,11 @@ class Settings(BaseSettings):
             if path.is_file():
                 return path
         return None
+
+    @property
+    def session_key_path(self) -> Path:
+        """The key signing browser tokens when ``session_secret`` is unset."""
+        return self.data_dir / "session.key"
 
     @property
     def profile_db(self) -> Path:
