@@ -170,6 +170,11 @@ class Assistant:
         """Made on first use, so that an assistant used without the UI writes no key into its data directory."""
         return Visitors(self.parts.sessions, session_key(self.settings))
 
+    @property
+    def browser_storage_secret(self) -> str:
+        """What the UI encrypts its browser storage with; stable across restarts, derived from the signing key."""
+        return self.visitors.browser_storage_secret
+
     def visit(self, username: str | None, token: object) -> Visit:
         """The conversation a person returns to: a logged-in user's by login, else a browser's by its signed token.
 

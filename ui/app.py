@@ -1,8 +1,11 @@
 """The Gradio app: streamed chat, recommendation cards with Why?/feedback, and the profile.
 
 The UI holds no business logic: every action is one call on
-:class:`assistant.Assistant`.  Each browser tab gets its own session id (a
-``gr.State`` filled on page load), so two tabs never share a profile.
+:class:`assistant.Assistant`.  On page load the assistant names the
+conversation to continue: a logged-in user's, or the one of the signed token
+this browser keeps in its local storage (``gr.BrowserState``); a returning
+person sees a greeting from their stored profile, the chat so far and the
+last list.  The conversation id itself stays on the server (``gr.State``).
 Errors become a message in the chat, never a stack trace.  Only a reply with
 a new list replaces the cards (and closes a Why panel that explained the old
 ones); a why-question typed in the chat opens the panel as the Why? button does.
@@ -12,7 +15,6 @@ from __future__ import annotations
 
 import io
 import logging
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,6 +23,8 @@ from PIL import Image
 
 from assistant.api import Assistant
 from assistant.errors import InvalidInput
+from assistant.sessions.visitors import Visit
+from assistant.sessions.welcome import Welcome
 from assistant.settings import Settings
 from assistant.types import Recommendation, Reply
 from ui.cards import CARDS_CSS, render_card, render_model_mark
@@ -34,12 +38,18 @@ EXAMPLES = [
 PROFILE_INTENTS = frozenset({"recommend", "more"})
 """Acts that may carry a preference; other replies refresh the profile only when they report one understood."""
 FAILURE = "Sorry, something went wrong on my side. Your preferences so far are kept; please try again."
+FORGOTTEN = "I deleted everything I had stored about you. This is a fresh start: tell me what you like."
+NOT_FORGOTTEN = (
+    "I could not finish deleting: a store did not answer. Please try Forget me again; "
+    "what is left is still listed under you, so the retry finds it."
+)
+FORGET_WARNING = (
+    "**Forget me?** This deletes your profile, our conversations, the lists I showed you and your "
+    "Like/Not for me/Seen clicks, everywhere this service keeps them. It cannot be undone."
+)
+BROWSER_STORAGE_KEY = "concierge-visitor"
 
 Messages = list[dict[str, str]]
-
-
-def new_session_id() -> str:
-    return f"web-{uuid.uuid4().hex}"
 
 
 class ConciergeUI:
@@ -99,15 +109,39 @@ class ConciergeUI:
             self.assistant.update_profile(session_id, section, value, field or None)
         return tuple(self._profile_updates(session_id))
 
-    def reset(self) -> tuple[Any, ...]:
-        session_id = new_session_id()
+    def arrive(self, token: object, request: gr.Request) -> tuple[Any, ...]:
+        """Page load: continue the person's conversation (by login, else by this browser's token), greeted."""
+        visit = self.assistant.visit(request.username, token)
+        welcome = self.assistant.welcome(visit.session_id)
+        return self._screen(visit, _welcome_messages(welcome), welcome)
+
+    def reset(self, visit: Visit) -> tuple[Any, ...]:
+        """New session: a fresh conversation whose profile starts empty, the one this person now returns to."""
+        return self._screen(self.assistant.new_session(visit), [], Welcome(greeting=None))
+
+    def forget(self, visit: Visit) -> tuple[Any, ...]:
+        """Confirmed Forget me: everything stored about the person goes, and a fresh conversation starts."""
+        try:
+            after = self.assistant.forget_visitor(visit)
+        except Exception:
+            LOGGER.exception("forget failed")
+            kept = [gr.update()] * 5 + self._unchanged_slots() + self._unchanged_why() + self._unchanged_profile()
+            return (*kept, gr.update(value=NOT_FORGOTTEN), gr.update(visible=False))
+        return self._screen(after, [{"role": "assistant", "content": FORGOTTEN}], Welcome(greeting=None))
+
+    def _screen(self, visit: Visit, messages: Messages, welcome: Welcome) -> tuple[Any, ...]:
+        """Everything on screen for one conversation: browser token, visit, session, chat, cards, Why, profile, note."""
         return (
-            session_id,
-            [],
-            [],
-            *self._slot_updates(()),
+            visit.token,
+            visit,
+            visit.session_id,
+            messages,
+            [rec.item.id for rec in welcome.recommendations],
+            *self._slot_updates(welcome.recommendations),
             *self._closed_why(),
-            *self._profile_updates(session_id),
+            *self._profile_updates(visit.session_id),
+            gr.update(value=self.assistant.storage_note(visit)),
+            gr.update(visible=False),
         )
 
     # Update helpers -------------------------------------------------------
@@ -178,6 +212,10 @@ class ConciergeUI:
 
     def build(self) -> gr.Blocks:
         with gr.Blocks(title="Concierge") as app:
+            stored = gr.BrowserState(
+                None, storage_key=BROWSER_STORAGE_KEY, secret=self.assistant.browser_storage_secret
+            )
+            visitor = gr.State()
             session = gr.State()
             shown = gr.State([])
             gr.Markdown(
@@ -186,7 +224,7 @@ class ConciergeUI:
             )
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=320):
-                    chatbot = gr.Chatbot(label="Chat", height=440, elem_id="chat")
+                    chatbot = gr.Chatbot(label="Chat", height=440, elem_id="chat", group_consecutive_messages=False)
                     with gr.Row():
                         box = gr.Textbox(
                             placeholder="e.g. I loved The Matrix and Blade Runner",
@@ -202,7 +240,15 @@ class ConciergeUI:
                         with gr.Row():
                             entry = gr.Dropdown(label="Forget an entry", choices=[], scale=4, elem_id="profile-entry")
                             remove = gr.Button("Remove", size="sm", scale=1, elem_id="profile-remove")
-                    new = gr.Button("New session", size="sm", elem_id="new-session")
+                    with gr.Row():
+                        new = gr.Button("New session", size="sm", elem_id="new-session")
+                        forget = gr.Button("Forget me", size="sm", variant="stop", elem_id="forget")
+                    with gr.Group(visible=False, elem_id="forget-confirm") as confirm:
+                        gr.Markdown(FORGET_WARNING)
+                        with gr.Row():
+                            forget_yes = gr.Button("Yes, forget me", size="sm", variant="stop", elem_id="forget-yes")
+                            forget_no = gr.Button("Cancel", size="sm", elem_id="forget-cancel")
+                    note = gr.Markdown(elem_id="storage-note")
                 with gr.Column(scale=2, min_width=300):
                     gr.Markdown("### Recommendations")
                     with gr.Group(visible=False, elem_id="why-panel") as why_panel:
@@ -248,9 +294,22 @@ class ConciergeUI:
                     )
             close_why.click(lambda: gr.update(visible=False), outputs=why_panel)
             remove.click(self.remove_entry, inputs=[entry, session], outputs=profile_outputs)
-            new.click(self.reset, outputs=[session, chatbot, shown, *slot_components, *why_outputs, *profile_outputs])
-            app.load(new_session_id, outputs=session)
+            screen = [stored, visitor, session, chatbot, shown, *slot_components, *why_outputs, *profile_outputs]
+            screen += [note, confirm]
+            new.click(self.reset, inputs=visitor, outputs=screen)
+            forget.click(lambda: gr.update(visible=True), outputs=confirm)
+            forget_no.click(lambda: gr.update(visible=False), outputs=confirm)
+            forget_yes.click(self.forget, inputs=visitor, outputs=screen)
+            app.load(self.arrive, inputs=stored, outputs=screen)
         return app
+
+
+def _welcome_messages(welcome: Welcome) -> Messages:
+    """The conversation so far, then the greeting; nothing on a first visit."""
+    messages = [{"role": role, "content": content} for role, content in welcome.history]
+    if welcome.greeting:
+        messages.append({"role": "assistant", "content": welcome.greeting})
+    return messages
 
 
 def _bind(handler: Callable[..., Any], *fixed: Any) -> Callable[..., Any]:

@@ -1,77 +1,16 @@
-"""The Gradio UI driven like a person would, in headless Debian Chromium.
-
-Screenshots of each step land in ``tests/artifacts/`` for a human to look at.
-"""
+"""The Gradio UI driven like a person would, in headless Debian Chromium (helpers in :mod:`tests.ui.browsing`)."""
 
 from __future__ import annotations
 
 import re
-import shutil
-import socket
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from assistant.api import Assistant
+from tests.ui.browsing import ARTIFACTS, TURN_TIMEOUT_MS, card_titles, free_port, open_page, send
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).parents[1] / "artifacts"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-TURN_TIMEOUT_MS = 180_000
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def ui_url(fast_assistant: Assistant) -> Iterator[str]:
-    from ui.app import build_app
-    from ui.cards import CARDS_CSS
-
-    port = free_port()
-    app = build_app(fast_assistant).queue()
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, css=CARDS_CSS)
-    yield f"http://127.0.0.1:{port}/"
-    app.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip("Debian chromium is not installed (make test installs it)")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
-def send(page: Page, text: str) -> None:
-    """Type a message, send it, and wait until the turn has finished."""
-    page.locator("#message textarea").fill(text)
-    page.locator("#send").click()
-    expect(page.locator("#send")).to_be_enabled(timeout=TURN_TIMEOUT_MS)
-    page.wait_for_function(
-        "() => !document.querySelector('.generating') && !document.querySelector('.pending')", timeout=TURN_TIMEOUT_MS
-    )
-
-
-def card_titles(page: Page) -> list[str]:
-    return [re.sub(r"^\d+\. ", "", title) for title in page.locator(".concierge-card h3").all_inner_texts() if title]
-
-
-def open_page(browser: Browser, ui_url: str, width: int = 1280) -> Page:
-    page = browser.new_page(viewport={"width": width, "height": 1000})
-    page.goto(ui_url)
-    page.locator("#message textarea").wait_for()
-    return page
 
 
 def test_chat_why_feedback_and_profile(ui_url: str, browser: Browser) -> None:
