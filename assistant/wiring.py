@@ -10,12 +10,9 @@ model) builds :class:`Parts` itself and passes them to the assistant.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 
-import numpy as np
 from langchain_core.language_models.chat_models import BaseChatModel
-from numpy.typing import NDArray
 
 from assistant.errors import ProfileStoreUnavailable
 from assistant.explain.evidence import EvidenceBuilder
@@ -48,7 +45,7 @@ from retrieval.filters import ConstraintFilter
 from retrieval.fusion import load_fusion_weights
 from retrieval.ranking import DEFAULT_WEIGHTS, Ranker, ScorerRanker, WeightedSumRanker
 from retrieval.scorer.serving import load_catalogue_scorer
-from retrieval.scorer.vectors import embedded_item_vectors, stored_vectors
+from retrieval.scorer.vectors import CATALOGUE_VECTORS
 from retrieval.vector_store import VectorIndex, VectorStoreUnavailable
 
 LOGGER = logging.getLogger(__name__)
@@ -134,11 +131,7 @@ def build_ranker(
     path = settings.scorer_path
     if path is None:
         return WeightedSumRanker(load_fusion_weights(settings.fusion_path) or DEFAULT_WEIGHTS)
-    vectors: Mapping[str, NDArray[np.float32]] = (
-        stored_vectors(vector_index, list(catalogue.items)) if vector_index is not None else {}
-    )
-    if not vectors:
-        vectors = embedded_item_vectors(catalogue.items, catalogue.schema, embedder)(list(catalogue.items))
+    vectors = CATALOGUE_VECTORS.vectors(catalogue.items, catalogue.schema, embedder, vector_index)
     return ScorerRanker(load_catalogue_scorer(path, catalogue, vectors))
 
 

@@ -9,6 +9,7 @@ import time
 import uuid
 
 import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.api import Assistant
 from assistant.errors import InvalidInput
@@ -20,6 +21,7 @@ from retrieval.candidates import GRAPH_DOWN_NOTE, VECTOR_DOWN_NOTE
 from retrieval.features import FEATURES
 from retrieval.ranking import SCORER_REQUEST_WEIGHTS, ScorerRanker
 from retrieval.scorer.features import FEATURE_NAMES
+from retrieval.vector_store import VectorIndex
 
 MATRIX = "2571"
 BLADE_RUNNER = "541"
@@ -227,16 +229,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def worded_by_script(assistant: Assistant, graph: GraphStore | None, vector_index: VectorIndex | None) -> Assistant:
+    """The assistant's stores with one of them swapped, and a scripted chat model.
+
+    The outage tests are about retrieval; the small model's introduction
+    would add a minute of generation on CPU and test nothing more here.
+    """
+    script = FakeListChatModel(responses=["These films follow from what you said."])
+    return Assistant(assistant.settings, assistant.catalogue, script, graph, vector_index, assistant.parts.sessions)
+
+
 def test_graph_down_answers_from_the_vector_store_with_a_note(fast_assistant: Assistant) -> None:
     dead_graph = GraphStore.connect(f"bolt://127.0.0.1:{free_port()}", "neo4j", "unused", timeout_s=1.0)
-    degraded = Assistant(
-        fast_assistant.settings,
-        fast_assistant.catalogue,
-        fast_assistant.parts.chat_model,
-        dead_graph,
-        fast_assistant.parts.vector_index,
-        fast_assistant.parts.sessions,
-    )
+    degraded = worded_by_script(fast_assistant, dead_graph, fast_assistant.parts.vector_index)
     started = time.perf_counter()
     reply = degraded.chat(session(), "I loved The Matrix and Blade Runner")
     assert time.perf_counter() - started < 60
@@ -247,14 +252,7 @@ def test_graph_down_answers_from_the_vector_store_with_a_note(fast_assistant: As
 
 
 def test_vector_store_down_answers_from_the_graph_with_a_note(fast_assistant: Assistant) -> None:
-    degraded = Assistant(
-        fast_assistant.settings,
-        fast_assistant.catalogue,
-        fast_assistant.parts.chat_model,
-        fast_assistant.parts.graph,
-        None,
-        fast_assistant.parts.sessions,
-    )
+    degraded = worded_by_script(fast_assistant, fast_assistant.parts.graph, None)
     reply = degraded.chat(session(), "I loved Blade Runner")
     assert VECTOR_DOWN_NOTE in reply.notes
     assert "Alien (1979)" in [rec.item.title for rec in reply.recommendations]
