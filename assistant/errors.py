@@ -1,6 +1,10 @@
-"""The errors the public API raises: bad input, and a session store that cannot be reached."""
+"""The errors the public API raises: bad input, a session store that cannot be reached, or one too new to open."""
 
 from __future__ import annotations
+
+from kg.errors import StoreNewerThanCode
+
+__all__ = ["InvalidInput", "ProfileStoreUnavailable", "StoreNewerThanCode"]
 
 
 class InvalidInput(ValueError):

@@ -151,6 +151,8 @@ def ingest(
     if owns_graph:
         graph = GraphStore.from_config(settings.graph_config(), schema)
     try:
+        if graph is not None:
+            graph.migrate()  # every start passes here: an older graph is brought up to date, a newer one refused
         current = old if _vectors_current(settings, old, fingerprint) else None
         graph_current = graph is None or graph.item_count() == len(catalogue)
         if current is not None and graph_current:

@@ -18,6 +18,7 @@ from kg.errors import GraphUnavailable
 from kg.graph.catalogue_writes import CatalogueWriter
 from kg.graph.config import GraphConfig
 from kg.graph.connection import GraphConnection
+from kg.graph.migrations import migrate
 from kg.graph.recommendation_reads import RecommendationReader
 from kg.graph.user_data import UserData
 from kg.paths import GraphCandidate, GraphPath, PathNode
@@ -63,6 +64,16 @@ class GraphStore:
         self.record = self.users.record
         self.forget_user = self.users.forget_user
         self.user_edges = self.users.user_edges
+        self._migrated = False
+
+    def migrate(self) -> None:
+        """Bring the graph's schema to this code's version (:mod:`kg.graph.migrations`), once per store.
+
+        Raises :class:`~kg.errors.StoreNewerThanCode` for a graph written by newer code.
+        """
+        if not self._migrated:
+            migrate(self.connection, self.schema)
+            self._migrated = True
 
     @classmethod
     def connect(

@@ -47,14 +47,15 @@ class GraphSessionStore:
     """The :class:`assistant.sessions.store.SessionStore` on a graph server, over an open :class:`GraphStore`.
 
     The graph connection is borrowed: whoever opened it closes it.
-    Creating the store ensures the session id's uniqueness constraint, so a
+    Creating the store brings the graph's schema up to date (the session id's
+    uniqueness constraint included; a graph from newer code is refused), so a
     server that is down is reported here already.
     """
 
     def __init__(self, graph: GraphStore) -> None:
         self.graph = graph
         self._sessions = SessionData(graph.connection)
-        self._guard(self._sessions.ensure_schema, "prepare")
+        self._guard(graph.migrate, "prepare")  # the session id's constraint is among the migrations
 
     def load_profile(self, session_id: str) -> UserProfile:
         text = self._guard(lambda: self._sessions.load_profile(session_id), "profile load")

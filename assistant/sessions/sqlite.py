@@ -2,7 +2,8 @@
 
 Every app instance on a machine opens the same file, so sessions survive
 restarts; WAL lets readers proceed while a writer commits.  A short-lived
-connection per operation keeps the store thread-safe.
+connection per operation keeps the store thread-safe.  The tables are made,
+and an older file brought up to date, by :mod:`assistant.sessions.migrations`.
 """
 
 from __future__ import annotations
@@ -13,31 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from assistant.sessions.migrations import migrate
 from assistant.sessions.profile import UserProfile
 from assistant.types import Recommendation
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS profiles (
-    session_id TEXT PRIMARY KEY,
-    profile TEXT NOT NULL,
-    updated_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS turns (
-    session_id TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    role TEXT NOT NULL,
-    content TEXT NOT NULL,
-    at REAL NOT NULL,
-    PRIMARY KEY (session_id, position)
-);
-CREATE TABLE IF NOT EXISTS suggestions (
-    session_id TEXT NOT NULL,
-    item_id TEXT NOT NULL,
-    turn INTEGER NOT NULL,
-    recommendation TEXT NOT NULL,
-    PRIMARY KEY (session_id, item_id)
-);
-"""
 
 
 class SqliteSessionStore:
@@ -46,9 +25,9 @@ class SqliteSessionStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        migrate(self.path)  # first: a file from newer code is refused before anything is written to it
         with self._connect() as connection:
             connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(SCHEMA)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

@@ -84,6 +84,14 @@ DELETE_SESSION_PARTS = "MATCH (:ProfileSession {id: $session})-[:HAS_TURN|HAS_SU
 DELETE_SESSION = "MATCH (s:ProfileSession {id: $session}) DETACH DELETE s"
 
 
+# ------------------------------------------------------------ schema version
+# One node records which of kg.graph.migrations the graph has had; nothing links it to other nodes.
+
+SCHEMA_VERSION_LABEL = "ConciergeSchema"
+READ_SCHEMA_VERSION = "MATCH (v:ConciergeSchema {id: $id}) RETURN v.version AS version"
+WRITE_SCHEMA_VERSION = "MERGE (v:ConciergeSchema {id: $id}) SET v.version = $version, v.migrated_at = $at"
+
+
 # ----------------------------------------------------------------- catalogue
 
 

@@ -26,6 +26,7 @@ from kg.schema import OPPOSITE_EDGE, CatalogueSchema, UserEdge
 T = TypeVar("T")
 
 SESSION_KEYS = [(queries.SESSION_LABEL, "id")]
+"""The session id's uniqueness constraint (with its index); turns and suggestions are reached from the session."""
 
 
 class UserData:
@@ -89,10 +90,6 @@ class SessionData:
 
     def __init__(self, connection: GraphConnection) -> None:
         self._connection = connection
-
-    def ensure_schema(self) -> None:
-        """The session id's uniqueness constraint (with its index); turns and suggestions are reached from it."""
-        self._connection.ensure_unique(SESSION_KEYS)
 
     def load_profile(self, session_id: str) -> str | None:
         """The session's profile JSON; None for a session never saved."""

@@ -10,6 +10,7 @@ graph server, where the catalogue already is.
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import socket
 import threading
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import ProfileStoreUnavailable
+from assistant.errors import ProfileStoreUnavailable, StoreNewerThanCode
 from assistant.sessions.graph import GraphSessionStore
 from assistant.sessions.memory import InMemorySessionStore
 from assistant.sessions.profile import PreferenceDelta, UserProfile
@@ -30,11 +31,17 @@ from assistant.settings import Settings
 from assistant.types import ItemCard, Recommendation
 from kg import embedded
 from kg.embedded import EmbeddedArcadeDB
+from kg.graph.migrations import MIGRATIONS as GRAPH_MIGRATIONS
+from kg.graph.migrations import SCHEMA_VERSION as GRAPH_SCHEMA_VERSION
+from kg.graph.migrations import migrate as migrate_graph
+from kg.graph.migrations import schema_version as graph_schema_version
+from kg.graph.user_data import SessionData
 from kg.store import GraphStore
 from retrieval.evidence import Evidence
 from ui import cli
 
 TEST_HEAP_MB = 512
+FIXTURES = Path(__file__).parent / "fixtures"
 HOSTILE = [
     'Ocean\'s "Eleven"',
     "}) DETACH DELETE n //",
@@ -263,6 +270,72 @@ def test_a_restarted_instance_finds_its_sessions(server: EmbeddedArcadeDB) -> No
         again.delete_session(sid)
     finally:
         reopened.close()
+
+
+# ------------------------------------------------------------- schema version
+
+
+def set_graph_version(graph: GraphStore, version: int | None) -> None:
+    """Write (or, with None, remove) the graph's schema-version node, as older or newer code would have left it."""
+    if version is None:
+        graph.write(lambda tx: tx.run("MATCH (v:ConciergeSchema) DETACH DELETE v").consume())
+    else:
+        graph.write(
+            lambda tx: tx.run("MERGE (v:ConciergeSchema {id: 'graph'}) SET v.version = $v", v=version).consume()
+        )
+
+
+def test_a_graph_from_before_versions_opens_with_every_session_intact(server: EmbeddedArcadeDB) -> None:
+    """The sessions of the SQLite fixture, written as the code before versions wrote them (no version node)."""
+    expected = json.loads((FIXTURES / "expected-v0.json").read_text(encoding="utf-8"))
+    graph = instance(server)
+    try:
+        set_graph_version(graph, None)
+        old = SessionData(graph.connection)  # the session Cypher is unchanged since; only the version node is new
+        sids = {sid: session() for sid in expected}
+        for sid, held in expected.items():
+            old.save_profile(sids[sid], json.dumps(held["profile"]))
+            for role, content in held["history"]:
+                old.append_turn(sids[sid], role, content)
+            earlier, last = held["suggested"][: -len(held["last"])], held["last"]
+            for turn, items in enumerate((earlier, last)):
+                old.save_suggestions(sids[sid], turn, items, [json.dumps(held["recommendations"][i]) for i in items])
+        assert graph_schema_version(graph.connection) == 0
+
+        store = GraphSessionStore(graph)
+        assert graph_schema_version(graph.connection) == GRAPH_SCHEMA_VERSION
+        for sid, held in expected.items():
+            assert json.loads(store.load_profile(sids[sid]).model_dump_json()).items() >= held["profile"].items()
+            assert store.history(sids[sid], 1000) == [tuple(turn) for turn in held["history"]]
+            assert store.suggested_ids(sids[sid]) == held["suggested"]
+            assert store.last_suggestions(sids[sid]) == held["last"]
+            for item_id in held["suggested"]:
+                stored = store.recommendation(sids[sid], item_id)
+                assert stored is not None and stored.item.id == item_id
+            store.delete_session(sids[sid])
+    finally:
+        graph.close()
+
+
+def test_graph_migrations_run_once_and_a_newer_graph_is_refused(server: EmbeddedArcadeDB) -> None:
+    calls: list[int] = []
+    extra = (*GRAPH_MIGRATIONS, lambda connection, schema: calls.append(1))
+    graph = instance(server)
+    try:
+        assert migrate_graph(graph.connection, graph.schema, extra) == GRAPH_SCHEMA_VERSION
+        assert migrate_graph(graph.connection, graph.schema, extra) == GRAPH_SCHEMA_VERSION + 1
+        assert calls == [1]
+        before = node_count(graph)
+        other = instance(server)  # an instance of this code, which knows one migration fewer
+        with pytest.raises(StoreNewerThanCode, match=f"schema version {GRAPH_SCHEMA_VERSION + 1}, newer than"):
+            GraphSessionStore(other)
+        with pytest.raises(StoreNewerThanCode):
+            other.migrate()  # what ingest, and so every start, runs first
+        other.close()
+        assert node_count(graph) == before
+    finally:
+        set_graph_version(graph, GRAPH_SCHEMA_VERSION)
+        graph.close()
 
 
 # --------------------------------------------------------- a server that is down
