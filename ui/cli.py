@@ -1,4 +1,4 @@
-"""The ``concierge`` command line: ingest, ask, chat, why, feedback, profile, train-scorer, ui.
+"""The ``concierge`` command line: ingest, ask, chat, why, feedback, profile, train-scorer, ui, mcp.
 
 Every command reads the one Settings object (so ``CONCIERGE_*`` variables
 apply) and reports bad input as a one-line error with exit status 2, never a
@@ -240,6 +240,29 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    """Serve the assistant over MCP until the client hangs up (stdio) or the process is stopped (HTTP)."""
+    from contextlib import redirect_stdout
+
+    from assistant.api import Assistant
+    from assistant.mcp_server import build_server, is_loopback
+
+    if not is_loopback(args.host):  # before minutes of loading, not after
+        from assistant.errors import InvalidInput
+
+        raise InvalidInput(f"the MCP server serves loopback only (it has no authentication), not {args.host!r}")
+    with redirect_stdout(sys.stderr):  # over stdio, stdout carries the protocol and nothing else
+        assistant = Assistant.from_settings(_settings(args), progress=True)
+    try:
+        server = build_server(assistant, host=args.host, port=args.port)
+        if args.transport == "streamable-http":
+            print(f"Concierge MCP server on http://{args.host}:{args.port}/mcp", file=sys.stderr, flush=True)
+        server.run(transport=args.transport)
+    finally:
+        assistant.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="concierge", description="Conversational recommendation assistant.")
     parser.add_argument("--data-dir", help="where indexes and profiles live (default: settings)")
@@ -331,6 +354,12 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", default=None)
     ui.add_argument("--port", type=int, default=None)
     ui.set_defaults(handler=cmd_ui)
+
+    mcp = commands.add_parser("mcp", help="serve the assistant to MCP clients (agents, desktop assistants)")
+    mcp.add_argument("--transport", choices=("stdio", "streamable-http"), default="stdio")
+    mcp.add_argument("--host", default="127.0.0.1", help="streamable-http: a loopback address (default 127.0.0.1)")
+    mcp.add_argument("--port", type=int, default=8765, help="streamable-http: the port (default 8765)")
+    mcp.set_defaults(handler=cmd_mcp)
     return parser
 
 
@@ -339,7 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from assistant.learning.fit_ranking import NotAWeightedSum
     from assistant.learning.turns import TurnsFileError
     from kg.catalogue import CatalogueError
-    from kg.errors import GraphUnavailable
+    from kg.errors import GraphUnavailable, StoreNewerThanCode
     from retrieval.scorer.interactions import ScorerInputError
 
     args = build_parser().parse_args(argv)
@@ -348,7 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InvalidInput, CatalogueError, ScorerInputError, NotAWeightedSum, TurnsFileError) as exc:
         print(f"concierge: error: {exc}", file=sys.stderr)
         return 2
-    except (ProfileStoreUnavailable, GraphUnavailable) as exc:
+    except (ProfileStoreUnavailable, GraphUnavailable, StoreNewerThanCode) as exc:
         print(f"concierge: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
