@@ -47,7 +47,8 @@ class Visitors:
 
     @property
     def browser_storage_secret(self) -> str:
-        """The key the browser's own storage is encrypted with: derived, as the page shows it to the browser."""
+        """The key Gradio encrypts the browser's storage with: the page hands it to the browser, so it is derived
+        from the signing key, never the key itself; it is stable, so a stored token survives a restart."""
         return hmac.new(self._key, b"browser-storage", hashlib.sha256).hexdigest()
 
     def arrive(self, username: str | None, token: object) -> Visit:

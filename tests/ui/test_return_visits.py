@@ -32,13 +32,21 @@ def reload(page: Page) -> None:
     wait_idle(page)
 
 
-def test_a_reload_brings_back_the_like_the_chat_and_the_last_cards(ui_url: str, browser: Browser) -> None:
+@pytest.fixture(scope="module")
+def heat_lover(ui_url: str, browser: Browser) -> Iterator[tuple[Page, list[str]]]:
+    """A browser that said "I loved Heat" and got a list: one turn shared by the tests that only read it."""
     page = open_page(browser, ui_url)
     expect(page.locator("#storage-note")).to_contain_text("This browser keeps only a signed key")
     send(page, "I loved Heat")
     expect(page.locator(".concierge-card")).to_have_count(5, timeout=TURN_TIMEOUT_MS)
-    titles = card_titles(page)
+    yield page, card_titles(page)
+    page.close()
 
+
+def test_a_reload_brings_back_the_like_the_chat_and_the_last_cards(
+    heat_lover: tuple[Page, list[str]], ui_url: str, browser: Browser
+) -> None:
+    page, titles = heat_lover
     reload(page)
     expect(page.locator("#chat")).to_contain_text("Welcome back: you liked Heat (1995)")
     expect(page.locator("#chat")).to_contain_text("I loved Heat")
@@ -56,7 +64,6 @@ def test_a_reload_brings_back_the_like_the_chat_and_the_last_cards(ui_url: str, 
     expect(other.locator("#profile-list")).to_contain_text(NOTHING_YET)
     expect(other.locator("#chat")).not_to_contain_text("Welcome back")
     expect(other.locator(".concierge-card")).to_have_count(0)
-    page.close()
     other.close()
 
 
@@ -84,11 +91,8 @@ def presenting(page: Page, token: str) -> None:
     page.route("**/queue/join*", rewrite)
 
 
-def test_a_forged_token_reaches_no_profile(ui_url: str, browser: Browser) -> None:
-    victim = open_page(browser, ui_url)
-    send(victim, "I loved Heat")
-    expect(victim.locator("#profile-list")).to_contain_text("Liked: Heat (1995)", timeout=TURN_TIMEOUT_MS)
-    token = stored_token(victim)
+def test_a_forged_token_reaches_no_profile(heat_lover: tuple[Page, list[str]], ui_url: str, browser: Browser) -> None:
+    token = stored_token(heat_lover[0])
     browser_id, signature = token.split(".")
     flipped = signature[:-1] + ("0" if signature[-1] != "0" else "1")
 
@@ -103,7 +107,6 @@ def test_a_forged_token_reaches_no_profile(ui_url: str, browser: Browser) -> Non
         expect(attacker.locator("#profile-list")).to_contain_text(NOTHING_YET)
         expect(attacker.locator("#chat")).not_to_contain_text("Heat")
         expect(attacker.locator(".concierge-card")).to_have_count(0)
-    victim.close()
     attacker.close()
 
 
