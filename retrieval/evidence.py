@@ -71,6 +71,18 @@ class ConversationEvidence(BaseModel):
     people: int
 
 
+class DiscoveryEvidence(BaseModel):
+    """Exposure-aware re-ranking brought the item in: the score alone ranked it ``score_position``, and fewer
+    people liked it (``likes``) than the median (``typical_likes``) of the films the score alone would have listed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    score_position: int
+    likes: int
+    typical_likes: int
+    diversity: float
+
+
 class AttributeMatch(BaseModel):
     """An attribute the user asked for or liked that the item has."""
 
@@ -90,6 +102,9 @@ class Evidence(BaseModel):
     collaborative: CollaborativeEvidence | None = None
     conversations: ConversationEvidence | None = Field(
         default=None, description="Co-mentions in recommendation dialogues; absent from evidence stored before them."
+    )
+    discovery: DiscoveryEvidence | None = Field(
+        default=None, description="Set when re-ranking for less-shown films brought the item into the list."
     )
     attribute_matches: tuple[AttributeMatch, ...] = ()
     vector_similarity: float | None = None

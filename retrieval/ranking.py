@@ -40,10 +40,26 @@ per standard deviation; a mood fit lies in (-1, 1), a co-mention share in [0, 1]
 
 
 @dataclass(frozen=True)
+class Discovery:
+    """Why a pick is listed although its score alone would not have listed it (see :mod:`retrieval.reranking`)."""
+
+    score_position: int
+    """Its place (1-based) in the score order."""
+    likes: int
+    """People who liked it."""
+    typical_likes: int
+    """The median of the same count over the films the score alone would have listed; always above ``likes``."""
+    diversity: float
+    """The re-ranking setting it was brought in at."""
+
+
+@dataclass(frozen=True)
 class RankedCandidate:
     candidate: Candidate
     score: float
     contributions: dict[str, float]
+    discovery: Discovery | None = None
+    """Set when exposure-aware re-ranking brought the item into the list."""
 
 
 class Ranker(Protocol):

@@ -29,6 +29,8 @@ class RetrievalRequest:
     """Items already suggested, left out when the person asks for others."""
     moods: tuple[tuple[str, str], ...] = ()
     """Soft (direction, mood) preferences, ('more', 'light') for "a bit lighter": they rank, never filter."""
+    hidden_gems: bool = False
+    """The person asked for less obvious films: re-ranking trades more score for rarely shown ones."""
 
     @property
     def excluded_ids(self) -> frozenset[str]:

@@ -1,0 +1,105 @@
+"""Exposure-aware re-ranking: a little score traded for films the ranker rarely shows anyone.
+
+A ranker trained on who-watched-what keeps showing the same few films to
+everybody.  After scoring, each candidate among the ``DEPTH`` best by score
+is valued ``score - diversity * exposure``, where ``exposure`` in [0, 1] is
+how often the ranker puts the film in a top-``LIST_SIZE`` list across a
+reference population (log-scaled, so the few films shown to everyone pay most),
+and the list is the best ``n`` by that value.  ``diversity`` 0 returns the
+score order unchanged.  Only the candidates given are re-ordered, so the
+constraints that made the pool still hold.
+
+A pick from outside the score's own top ``n`` must be liked by fewer people
+than the median of those top ``n``: what the list says about it ("a less-known
+film") is then true by construction, and it carries a :class:`Discovery`
+with the counts that show it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from retrieval.ranking import Discovery, RankedCandidate
+
+DEPTH = 50
+"""How deep in the score order a pick may come from."""
+LIST_SIZE = 10
+"""The list length exposure is counted on."""
+HIDDEN_GEMS_BOOST = 1.5
+"""Added to the setting for a person who asked for less obvious films ("hidden gems")."""
+
+
+def scaled_exposure(counts: Mapping[str, int]) -> dict[str, float]:
+    """log(1 + times shown), scaled to [0, 1] by the most shown item."""
+    top = math.log1p(max(counts.values(), default=0)) or 1.0
+    return {item_id: math.log1p(count) / top for item_id, count in counts.items()}
+
+
+def list_counts(
+    scores: NDArray[np.float32], histories: Sequence[Sequence[int]], n: int = LIST_SIZE
+) -> NDArray[np.int64]:
+    """How many users' top ``n`` each item column is in; ``scores`` is ``[users, items + 1]``, column 0 padding,
+    each user's history items left out as a list leaves them out."""
+    scores = np.array(scores, dtype=np.float32, copy=True)
+    scores[:, 0] = -np.inf
+    for row, history in enumerate(histories):
+        scores[row, list(history)] = -np.inf
+    top = np.argpartition(-scores, n, axis=1)[:, :n]
+    return np.bincount(top.ravel(), minlength=scores.shape[1])
+
+
+def rerank_positions(
+    scores: NDArray[np.float64],
+    exposure: NDArray[np.float64],
+    likes: NDArray[np.float64],
+    diversity: float,
+    n: int,
+    depth: int = DEPTH,
+) -> list[int]:
+    """Positions, in the score order, of the re-ranked top ``n`` (``scores`` sorted best first, one per position)."""
+    if diversity <= 0 or len(scores) <= n:
+        return list(range(min(n, len(scores))))
+    window = min(depth, len(scores))
+    value = np.asarray(scores[:window], dtype=np.float64) - diversity * np.asarray(exposure[:window], dtype=np.float64)
+    typical = float(np.median(likes[:n]))
+    eligible = (np.arange(window) < n) | (np.asarray(likes[:window]) < typical)
+    value[~eligible] = -np.inf
+    return [int(position) for position in np.argsort(-value, kind="stable")[:n]]
+
+
+def rerank(
+    scored: Sequence[RankedCandidate],
+    exposure: Mapping[str, float],
+    likes: Mapping[str, int],
+    diversity: float,
+    n: int,
+) -> list[RankedCandidate]:
+    """The top ``n`` of ``scored`` (best score first) after re-ranking; a pick the score alone would not have
+    listed carries its :class:`Discovery`.  Items missing from ``exposure`` or ``likes`` count as never shown
+    and liked by nobody."""
+    ids = [entry.candidate.item_id for entry in scored]
+    counts = np.array([likes.get(item_id, 0) for item_id in ids], dtype=np.float64)
+    positions = rerank_positions(
+        np.array([entry.score for entry in scored], dtype=np.float64),
+        np.array([exposure.get(item_id, 0.0) for item_id in ids], dtype=np.float64),
+        counts,
+        diversity,
+        n,
+    )
+    typical = int(np.median(counts[:n])) if len(counts) else 0
+    return [
+        scored[position]
+        if position < n
+        else dataclasses.replace(
+            scored[position],
+            discovery=Discovery(
+                score_position=position + 1, likes=int(counts[position]), typical_likes=typical, diversity=diversity
+            ),
+        )
+        for position in positions
+    ]
