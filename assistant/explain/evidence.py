@@ -14,6 +14,7 @@ from retrieval.evidence import (
     AttributeMatch,
     CollaborativeEvidence,
     ConversationEvidence,
+    DiscoveryEvidence,
     Evidence,
     PathEvidence,
     PathNodeEvidence,
@@ -23,6 +24,18 @@ from retrieval.ranking import RankedCandidate
 from retrieval.request import RetrievalRequest
 
 EVIDENCE_PATHS = 5
+
+
+def _discovery(ranked: RankedCandidate) -> DiscoveryEvidence | None:
+    found = ranked.discovery
+    if found is None:
+        return None
+    return DiscoveryEvidence(
+        score_position=found.score_position,
+        likes=found.likes,
+        typical_likes=found.typical_likes,
+        diversity=found.diversity,
+    )
 
 
 class EvidenceBuilder:
@@ -40,6 +53,7 @@ class EvidenceBuilder:
             paths=self._paths(candidate, request),
             collaborative=self._collaborative(candidate),
             conversations=self._conversations(candidate),
+            discovery=_discovery(ranked),
             attribute_matches=tuple(AttributeMatch(field=f, value=v) for f, v in candidate.attribute_matches),
             vector_similarity=round(candidate.features["vector"], 4) if "vector" in candidate.features else None,
             constraints_met=tuple(request.constraints.satisfied_by(item)),

@@ -37,6 +37,16 @@ NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
 COUNT_CLAIM = re.compile(r"\b(\d+) (?:people|person|viewers|users) (?:who|that) (?:also )?(?:liked|loved|enjoyed) ")
 CONVERSATION_WORDS = frozenset(("conversation", "conversations", "dialogue", "dialogues", "chats", "discussions"))
 """Words that say a count is of conversations; allowed only when the evidence holds a co-mention count."""
+DISCOVERY_WORDS = frozenset(
+    "less lesser known little obvious mainstream hidden gem gems variety brought against median score alone "
+    "would have listed rarely shown underrated overlooked obscure discovery only fewer few".split()
+)
+"""Words that say re-ranking brought the item in; allowed only when the evidence holds that fact."""
+DISCOVERY_CLAIM = re.compile(
+    r"\b(?:less|lesser|little|not well) known\b|\bhidden gems?\b|\bunder the radar\b|\bunderrated\b|\boverlooked\b"
+    r"|\bobscure\b|\bless (?:obvious|mainstream|popular)\b|\bfor variety\b|\brarely shown\b"
+)
+"""A claim that the item is less known, or was brought in for variety, said of the normalised sentence."""
 PHRASING_WORDS = FUNCTION_WORDS | frozenset(
     [
         "about",
@@ -287,14 +297,20 @@ class AllowedFacts:
     roles: dict[str, frozenset[str]]
 
 
+ALSO_KNOWN_AS = re.compile(r"^\s*a\.?k\.?a\.?\s+", re.IGNORECASE)
+
+
 def title_forms(title: str) -> set[str]:
-    """A display title, without its year, and without alternative titles.
+    """A display title, without its year, without alternative titles, and each alternative title alone.
 
     'Alien (1979)' is also 'Alien'; 'Dumb & Dumber (Dumb and Dumber) (1994)' is
-    also 'Dumb & Dumber', the way people write it.
+    also 'Dumb & Dumber' and 'Dumb and Dumber', the ways people write it;
+    'Ghostbusters (a.k.a. Ghost Busters) (1984)' is also 'Ghost Busters'.
     """
     without_year = re.sub(r"\s*\(\d{4}\)$", "", title)
-    return {form for form in (title, without_year, re.sub(r"\s*\([^)]*\)", "", without_year)) if form.strip()}
+    alternatives = [ALSO_KNOWN_AS.sub("", alternative) for alternative in re.findall(r"\(([^()]*)\)", without_year)]
+    forms = (title, without_year, re.sub(r"\s*\([^)]*\)", "", without_year), *alternatives)
+    return {form for form in forms if form.strip()}
 
 
 def allowed_facts(
@@ -329,13 +345,18 @@ def allowed_facts(
         others.add(match.value)
         if match.field in roles:
             roles[match.field].add(match.value)
+    if evidence.discovery is not None:
+        numbers.update((str(evidence.discovery.likes), str(evidence.discovery.typical_likes)))
     for statement in evidence.constraints_met:
         numbers.update(NUMBER.findall(statement))
     title_variants = {form for title in titles for form in title_forms(title)}
     names = title_variants | others
     for name in names:
         numbers.update(NUMBER.findall(name))
-    said = CONVERSATION_WORDS if evidence.conversations is not None else ()
+    said = [
+        *(CONVERSATION_WORDS if evidence.conversations is not None else ()),
+        *(DISCOVERY_WORDS if evidence.discovery is not None else ()),
+    ]
     text = " ".join([*names, *statements, *said, *(relation.clause for relation in schema.relations)])
     return AllowedFacts(
         names=frozenset(normalise(name) for name in names if name),
@@ -414,6 +435,7 @@ class FaithfulnessChecker:
         problems += self._unsupported_words(sentence, facts)
         problems += self._recommends_another_title(sentence, facts, card)
         problems += self._wrong_count_source(sentence, facts, evidence)
+        problems += self._unearned_discovery(sentence, evidence)
         return Verdict(faithful=not problems, problems=tuple(dict.fromkeys(problems)))
 
     def states_evidence(self, sentence: str, evidence: Evidence, card: ItemCard) -> bool:
@@ -501,6 +523,13 @@ class FaithfulnessChecker:
                     sources = [source for source in counted if source.kind == kind]
                     problems += _count_problems(match.group(1), max(named, key=len), rest, sources)
         return problems
+
+    @staticmethod
+    def _unearned_discovery(sentence: str, evidence: Evidence) -> list[str]:
+        """'A hidden gem': only a pick that re-ranking brought in, with fewer likes than the score's own, is one."""
+        if evidence.discovery is None and DISCOVERY_CLAIM.search(normalise(sentence)):
+            return ["calls it less known or brought in for variety, which the evidence does not hold"]
+        return []
 
     @staticmethod
     def _titles_in_roles(sentence: str, facts: AllowedFacts) -> list[str]:

@@ -64,10 +64,28 @@ def people_links(evidence: Evidence) -> list[PeopleLink]:
     return links
 
 
+def discovery_caption(evidence: Evidence) -> str | None:
+    """'A less-known pick: 9 people liked it (median 180 for the score's own picks)', for a re-ranked pick."""
+    found = evidence.discovery
+    if found is None:
+        return None
+    return (
+        f"A less-known pick, brought in for variety: {people(found.likes)} liked it "
+        f"(median {found.typical_likes} for the films that score alone would have listed)"
+    )
+
+
 def draw_paths_png(
-    paths: Sequence[PathEvidence], schema: CatalogueSchema, title: str, links: Sequence[PeopleLink] = ()
+    paths: Sequence[PathEvidence],
+    schema: CatalogueSchema,
+    title: str,
+    links: Sequence[PeopleLink] = (),
+    caption: str | None = None,
 ) -> bytes | None:
-    """PNG bytes of the two-hop paths and the people counts, or None when there is neither to draw."""
+    """PNG bytes of the two-hop paths and the people counts, or None when there is neither to draw.
+
+    ``caption``: one more fact of the evidence, written under the picture (a re-ranked pick's counts).
+    """
     two_hop = [path for path in paths if len(path.nodes) == 3]
     if not two_hop and not links:
         return None
@@ -124,6 +142,8 @@ def draw_paths_png(
     axis.text(0.5, 0.99, "shared", ha="center", va="top", fontsize=9, color=ATTRIBUTE_COLOUR, weight="bold")
     axis.text(0.88, 0.99, "suggested", ha="center", va="top", fontsize=9, color=TARGET_COLOUR, weight="bold")
     axis.set_title(f"Why {title}?", fontsize=11)
+    if caption:
+        axis.text(0.5, -0.02, "\n".join(textwrap.wrap(caption, 90)), ha="center", va="top", fontsize=8.5)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     plt.close(figure)

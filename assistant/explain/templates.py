@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from assistant.types import ItemCard
 from assistant.understanding.linking import normalise
 from kg.schema import AttributeRelation, CatalogueSchema
-from retrieval.evidence import ConversationEvidence, Evidence, PathEvidence
+from retrieval.evidence import ConversationEvidence, DiscoveryEvidence, Evidence, PathEvidence
 
 MAX_FACTS = 2
 CARD_FACT_CAST = 2
@@ -77,6 +77,15 @@ def conversation_fact(evidence: ConversationEvidence) -> str:
     return f"recommended in conversations to {people(evidence.people)} who also liked {evidence.source_title}"
 
 
+def discovery_fact(evidence: DiscoveryEvidence) -> str:
+    """'a less-known pick, brought in for variety: 9 people liked it, against a median of 180 for the films that
+    score alone would have listed': what re-ranking did, with the counts that make "less-known" true."""
+    return (
+        f"a less-known pick, brought in for variety: {people(evidence.likes)} liked it, against a median of "
+        f"{evidence.typical_likes} for the films that score alone would have listed"
+    )
+
+
 def count_facts(evidence: Evidence) -> list[str]:
     """The people counts of the evidence as sentences about "it": co-likes, then conversation co-mentions."""
     facts = []
@@ -91,17 +100,24 @@ def count_facts(evidence: Evidence) -> list[str]:
 
 
 def template_justification(evidence: Evidence, schema: CatalogueSchema, item_title: str) -> str:
-    """One or two sentences built from the strongest pieces of evidence."""
+    """One or two sentences built from the strongest pieces of evidence.
+
+    A pick that re-ranking brought in says so first, with its counts; the strongest other fact follows.
+    """
     sentences: list[str] = []
+    budget = MAX_FACTS - (evidence.discovery is not None)
     facts = _path_facts(evidence.paths, schema)[:MAX_FACTS]
     if facts:
         sentences.append(f"{facts[0][0].upper()}{facts[0][1:]}" + (f"; {facts[1]}" if len(facts) > 1 else "") + ".")
-    sentences += count_facts(evidence)[: MAX_FACTS - len(sentences)]
-    if evidence.attribute_matches and len(sentences) < MAX_FACTS:
+    sentences += count_facts(evidence)[: max(budget - len(sentences), 0)]
+    if evidence.attribute_matches and len(sentences) < budget:
         values = [match.value for match in evidence.attribute_matches][:3]
         sentences.append(f"It matches what you asked for: {join_names(values)}.")
     if not sentences and evidence.vector_similarity is not None:
         sentences.append("Its description is among the closest matches to your request in the catalogue.")
+    if evidence.discovery is not None:
+        said = discovery_fact(evidence.discovery)
+        sentences.insert(0, f"{said[0].upper()}{said[1:]}.")
     if not sentences:
         sentences.append(f"{item_title} is among the most liked titles in the catalogue that fit your request.")
     return " ".join(sentences)
@@ -138,6 +154,8 @@ def evidence_facts(evidence: Evidence, schema: CatalogueSchema, card: ItemCard) 
     if evidence.attribute_matches:
         values = ", ".join(match.value for match in evidence.attribute_matches)
         facts.append(f"{item_title} has what you asked for: {values}.")
+    if evidence.discovery is not None:
+        facts.append(f"{item_title} is {discovery_fact(evidence.discovery)}.")
     if thin and (described := card_fact(card)) is not None:
         facts.append(described)
     if not facts:

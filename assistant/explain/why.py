@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.explain.templates import count_facts
+from assistant.explain.templates import count_facts, discovery_fact
 from assistant.types import Recommendation
 from kg.catalogue import Item
 from kg.schema import CatalogueSchema
@@ -10,13 +10,19 @@ from retrieval.features import describe_contributions
 
 
 def why_text(item: Item, recommendation: Recommendation, schema: CatalogueSchema) -> str:
-    """The justification, each graph path and people count, the limits it meets and what raised its score most.
+    """The justification, each graph path and people count, whether re-ranking brought it in, the limits it meets
+    and what raised its score most.
 
     The counts are listed even when the justification, kept to two facts, left them out.
     """
     lines = [f"I suggested {item.display_title} because: {recommendation.justification}"]
     lines += [f"- {path.describe(schema)}" for path in recommendation.evidence.paths]
     lines += [f"- {fact}" for fact in count_facts(recommendation.evidence)]
+    if (discovery := recommendation.evidence.discovery) is not None:
+        lines.append(
+            f"- It is {discovery_fact(discovery)}; by score alone it ranked {discovery.score_position}, and the "
+            f"variety setting was {discovery.diversity:g}."
+        )
     if recommendation.evidence.constraints_met:
         lines.append(f"- It meets your limits: {'; '.join(recommendation.evidence.constraints_met)}.")
     raised = describe_contributions(recommendation.evidence.contributions)

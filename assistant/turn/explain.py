@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from assistant.explain.about import about_text, which_film_text
 from assistant.explain.evidence import EvidenceBuilder
 from assistant.explain.faithfulness import FaithfulnessChecker, Verdict
-from assistant.explain.picture import draw_paths_png, people_links
+from assistant.explain.picture import discovery_caption, draw_paths_png, people_links
 from assistant.explain.templates import evidence_facts, template_justification
 from assistant.explain.why import not_suggested_text, why_text
 from assistant.explain.writer import JustificationWriter
@@ -80,4 +80,5 @@ class ExplainStage:
     def picture(self, stored: Recommendation) -> bytes | None:
         """PNG of the stored graph paths and people counts of a suggestion; None when it has neither."""
         links = people_links(stored.evidence)
-        return draw_paths_png(stored.evidence.paths, self.catalogue.schema, stored.item.title, links)
+        caption = discovery_caption(stored.evidence)
+        return draw_paths_png(stored.evidence.paths, self.catalogue.schema, stored.item.title, links, caption)

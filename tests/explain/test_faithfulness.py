@@ -329,3 +329,63 @@ def test_the_writer_keeps_the_conversation_source_title_whole() -> None:
         justification="",
     )
     assert {"Airplane! (1980)", "Airplane!", "Top Secret!"} <= JustificationWriter._titles(recommendation)
+
+
+@pytest.fixture(scope="module")
+def discovered(evidence: Evidence) -> Evidence:
+    """The evidence above, for a pick that re-ranking brought in: 9 people liked it, the score's own picks 180."""
+    from retrieval.evidence import DiscoveryEvidence
+
+    discovery = DiscoveryEvidence(score_position=14, likes=9, typical_likes=180, diversity=1.5)
+    return evidence.model_copy(update={"discovery": discovery})
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "A hidden gem directed by Ridley Scott, like Blade Runner.",
+        "Alien is a less known film: only 9 people liked it.",
+        "Alien was brought in for variety.",
+    ],
+)
+def test_a_less_known_pick_may_say_so_with_its_counts(
+    checker: FaithfulnessChecker, discovered: Evidence, card: ItemCard, sentence: str
+) -> None:
+    verdict = checker.check(sentence, discovered, card)
+    assert verdict.faithful, verdict.problems
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Alien is a hidden gem directed by Ridley Scott.",
+        "A lesser-known film directed by Ridley Scott, like Blade Runner.",
+        "Alien, an underrated film by Ridley Scott.",
+    ],
+)
+def test_less_known_is_never_claimed_without_the_re_ranking_fact(
+    checker: FaithfulnessChecker, evidence: Evidence, card: ItemCard, sentence: str
+) -> None:
+    verdict = checker.check(sentence, evidence, card)
+    assert not verdict.faithful
+    assert any("less known" in text for text in verdict.problems), verdict.problems
+
+
+@pytest.mark.fast
+def test_a_less_known_pick_with_a_made_up_count_fails(
+    checker: FaithfulnessChecker, discovered: Evidence, card: ItemCard
+) -> None:
+    verdict = checker.check("Alien is a hidden gem: only 7 people liked it.", discovered, card)
+    assert not verdict.faithful and any("number 7" in text for text in verdict.problems)
+
+
+@pytest.mark.fast
+def test_the_template_and_facts_of_a_less_known_pick_pass(
+    checker: FaithfulnessChecker, discovered: Evidence, card: ItemCard, demo_catalogue: Catalogue
+) -> None:
+    facts = evidence_facts(discovered, demo_catalogue.schema, card)
+    for sentence in [template_justification(discovered, demo_catalogue.schema, card.title), *facts]:
+        verdict = checker.check(sentence, discovered, card, facts)
+        assert verdict.faithful, (sentence, verdict.problems)

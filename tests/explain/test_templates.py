@@ -113,3 +113,32 @@ def test_the_facts_state_the_conversation_count_of_the_item() -> None:
     assert evidence_facts(evidence, MOVIE_SCHEMA, card) == [
         "Collateral (2004) was recommended in conversations to 1 person who also liked Heat (1995)."
     ]
+
+
+def test_a_pick_brought_in_by_re_ranking_says_so_with_its_counts_then_its_strongest_fact() -> None:
+    from retrieval.evidence import DiscoveryEvidence
+
+    evidence = Evidence(
+        paths=(path("Blade Runner (1982)", "Person", "Ridley Scott", "DIRECTED", "Legend (1985)"),),
+        collaborative=CollaborativeEvidence(
+            source_item_id="1", source_title="The Matrix (1999)", co_likers=3, mean_rating=None
+        ),
+        discovery=DiscoveryEvidence(score_position=14, likes=9, typical_likes=180, diversity=1.5),
+    )
+    text = template_justification(evidence, MOVIE_SCHEMA, "Legend (1985)")
+    assert text == (
+        "A less-known pick, brought in for variety: 9 people liked it, against a median of 180 for the films that "
+        "score alone would have listed. Like Blade Runner (1982), it was directed by Ridley Scott."
+    )
+    card = ItemCard(id="2", title="Legend (1985)", year=1985)
+    assert any(
+        "less-known pick" in fact and "9 people" in fact for fact in evidence_facts(evidence, MOVIE_SCHEMA, card)
+    )
+
+
+def test_a_pick_brought_in_with_nothing_else_known_never_claims_to_be_among_the_most_liked() -> None:
+    from retrieval.evidence import DiscoveryEvidence
+
+    evidence = Evidence(discovery=DiscoveryEvidence(score_position=30, likes=0, typical_likes=41, diversity=3.0))
+    text = template_justification(evidence, MOVIE_SCHEMA, "Legend (1985)")
+    assert "most liked" not in text and text.startswith("A less-known pick, brought in for variety: 0 people")

@@ -72,3 +72,17 @@ def test_why_lists_the_people_counts_even_when_the_justification_left_them_out()
         "- Recommended in conversations to 1 person who also liked The Terminator (1984).",
     ]
     assert lines[4] == "- It meets your limits: from 1970."
+
+
+def test_why_says_when_re_ranking_brought_a_pick_in() -> None:
+    from retrieval.evidence import DiscoveryEvidence
+
+    recommendation = stored()
+    discovery = DiscoveryEvidence(score_position=14, likes=9, typical_likes=180, diversity=1.5)
+    evidence = recommendation.evidence.model_copy(update={"discovery": discovery})
+    text = why_text(ALIEN, recommendation.model_copy(update={"evidence": evidence}), MOVIE_SCHEMA)
+    assert (
+        "- It is a less-known pick, brought in for variety: 9 people liked it, against a median of 180 for the films "
+        "that score alone would have listed; by score alone it ranked 14, and the variety setting was 1.5."
+    ) in text.splitlines()
+    assert "less-known" not in why_text(ALIEN, stored(), MOVIE_SCHEMA)
