@@ -106,7 +106,7 @@ class ProfileEntry(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     section: str = Field(
-        description="liked, disliked, seen, liked_attributes, disliked_attributes, include, exclude, year_min, year_max, unlinked_mentions, moods"
+        description="liked, disliked, seen, liked_attributes, disliked_attributes, include, exclude, year_min, year_max, unlinked_mentions, moods, hidden_gems"
     )
     value: str
     field: str | None = None

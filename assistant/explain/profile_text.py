@@ -8,6 +8,8 @@ from assistant.understanding.mood_words import mood_label
 from kg.catalogue import Catalogue
 from kg.constraints import Constraints
 
+HIDDEN_GEMS_LABELS = {True: "less obvious films (hidden gems)", False: "popular films are fine"}
+
 
 def describe_constraints(constraints: Constraints) -> str:
     """'from 2010; genres: Sci-Fi; no Horror', or '' when there are none."""
@@ -42,6 +44,7 @@ def describe_delta(delta: PreferenceDelta, catalogue: Catalogue) -> dict[str, li
         + [f"required {field}" for field in delta.lift_include_fields],
         "unlinked": list(delta.unlinked),
         "moods": [mood_label(direction, mood) for direction, mood in delta.moods],
+        "hidden_gems": [] if delta.hidden_gems is None else [HIDDEN_GEMS_LABELS[delta.hidden_gems]],
     }
     if delta.year_min is not None:
         described["year_min"] = [str(delta.year_min)]
@@ -77,6 +80,9 @@ def profile_entries(profile: UserProfile, catalogue: Catalogue) -> list[ProfileE
     for direction, mood in profile.moods:
         label = f"Mood: {mood_label(direction, mood)}"
         entries.append(ProfileEntry(section="moods", value=mood, field=direction, label=label))
+    if profile.hidden_gems:
+        label = f"Prefers: {HIDDEN_GEMS_LABELS[True]}"
+        entries.append(ProfileEntry(section="hidden_gems", value="true", label=label))
     for mention in profile.unlinked_mentions:
         entries.append(
             ProfileEntry(section="unlinked_mentions", value=mention, label=f"Not in the catalogue: {mention}")

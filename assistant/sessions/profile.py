@@ -40,6 +40,10 @@ class PreferenceDelta(BaseModel):
         description="Soft (direction, mood) preferences that move the ranking and never filter: "
         "('more', 'light') for 'a bit lighter', ('less', 'cheesy') for 'not cheesy'.",
     )
+    hidden_gems: bool | None = Field(
+        default=None,
+        description="True: less obvious films asked for ('hidden gems'); False: popular ones are fine again.",
+    )
 
     def is_empty(self) -> bool:
         return self == PreferenceDelta()
@@ -87,12 +91,21 @@ class UserProfile(BaseModel):
     moods: list[tuple[str, str]] = Field(
         default_factory=list, description="(direction, mood) pairs, one per mood, the latest said kept."
     )
+    hidden_gems: bool = Field(
+        default=False,
+        description="Less obvious films asked for: the session's re-ranking leans further from the "
+        "films everyone is shown (a soft preference; it never filters).",
+    )
 
     def is_empty(self) -> bool:
         return self == UserProfile()
 
     def apply(self, delta: PreferenceDelta) -> UserProfile:
-        """Return the profile with ``delta`` applied; later statements win."""
+        """Return the profile with ``delta`` applied; later statements win.
+
+        Asking for a value drops an earlier dislike of it, and ruling one out an
+        earlier liking, so the profile never both requires and avoids the same thing.
+        """
         profile = self.model_copy(deep=True)
         for item_id in delta.liked_items:
             profile.liked = _add(profile.liked, item_id)
@@ -110,11 +123,17 @@ class UserProfile(BaseModel):
             profile.liked_attributes = _remove_attribute(profile.liked_attributes, field, value)
         for field, value in delta.lifted:
             profile.disliked_attributes = _remove_attribute(profile.disliked_attributes, field, value)
+        for field, value in delta.include:
+            profile.disliked_attributes = _remove_attribute(profile.disliked_attributes, field, value)
+        for field, value in delta.exclude:
+            profile.liked_attributes = _remove_attribute(profile.liked_attributes, field, value)
         profile.constraints = self._merge_constraints(profile.constraints, delta)
         for mention in delta.unlinked:
             profile.unlinked_mentions = _add(profile.unlinked_mentions, mention)
         for direction, mood in delta.moods:
             profile.moods = [*_without_mood(profile.moods, mood), (direction, mood)]
+        if delta.hidden_gems is not None:
+            profile.hidden_gems = delta.hidden_gems
         return profile
 
     @staticmethod
@@ -161,6 +180,8 @@ class UserProfile(BaseModel):
             profile.unlinked_mentions = _without(profile.unlinked_mentions, value)
         elif section == "moods":
             profile.moods = _without_mood(profile.moods, value)
+        elif section == "hidden_gems":
+            profile.hidden_gems = False
         else:
             raise ValueError(f"unknown profile section {section!r}")
         return profile

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from assistant.sessions.profile import PreferenceDelta
 from assistant.types import Intent
 from assistant.understanding.acts import ActReader, ConversationAct
+from assistant.understanding.hidden_gems import read_hidden_gems
 from assistant.understanding.linking import EntityLinker, Mention, normalise
 from assistant.understanding.modifiers import Modifier, moods_of, read_modifiers
 from assistant.understanding.references import find_references
@@ -110,16 +111,20 @@ GENRES_LIFTED = re.compile(
     r"|\bgenres? (?:doesn t|does not|don t|do not) matter\b"
 )
 KIDS = ("genres", "Children")
-EXCESS = re.compile(r"\b(?:too|overly|a (?:little|bit)(?: too)?|kind of|kinda)$")
-"""Said just before a mood, it means more of it than wanted: "too sad for me", "a bit creepy for a five-year-old"."""
+EXCESS = re.compile(r"\b(?:too|overly|a (?:little|bit)(?: too)?)$")
+"""Said just before a mood, it means more of it than wanted: "too sad for me", "a bit creepy for a five-year-old".
+
+"Kind of" is not among them: "that was kind of funny" is mild praise.
+"""
 REACTION = re.compile(
     r"^(?:\d{4} )?(?:(?:oh|yes|yeah|ya|haha|lol|wow|ok|okay) )*"
-    r"(?:(?:that|it|this|which|they|those) (?:s|was|is|were|are|sounds|looks|seems)|sounds|looks|seems)"
+    r"(?:(?:that|it|this|which|they|those|these)(?: (?:movie|movies|film|films|one|ones))?"
+    r" (?:s|was|is|were|are|sounds|looks|seems)|sounds|looks|seems)"
     r"(?: (?:so|really|very|pretty|super|quite|too|kind of|kinda|not|never))*$"
 )
 """Words opening a clause or following a title that say a genre of a film: a taste, not a request.
 
-"That was so funny", "Bridesmaids (2011) that was funny", "sounds scary".
+"That was so funny", "Bridesmaids (2011) that was funny", "those movies were funny", "sounds scary".
 """
 
 CLAUSE_SPLIT = re.compile(
@@ -225,6 +230,7 @@ class TurnInterpreter:
             year_max=year_max,
             unlinked=tuple(unlinked),
             moods=moods_of(modifiers),
+            hidden_gems=read_hidden_gems(message),
         )
         act = self.acts.read(message, mentions, delta, last_suggestions)
         if act.act in ("why", "about", "chat"):

@@ -86,3 +86,24 @@ def test_a_stored_profile_from_before_moods_loads_without_them() -> None:
     assert profile.moods == []
     saved = profile.apply(PreferenceDelta(moods=(("more", "light"),))).model_dump_json()
     assert UserProfile.model_validate_json(saved).moods == [("more", "light")]
+
+
+def test_hidden_gems_is_set_withdrawn_removed_and_stored(tmp_path: Path) -> None:
+    profile = UserProfile().apply(PreferenceDelta(hidden_gems=True))
+    assert profile.hidden_gems and profile.apply(PreferenceDelta()).hidden_gems
+    assert not profile.apply(PreferenceDelta(hidden_gems=False)).hidden_gems
+    assert not profile.remove("hidden_gems", "true").hidden_gems
+    store = SqliteSessionStore(tmp_path / "profiles.sqlite3")
+    store.save_profile("gems", profile)
+    assert store.load_profile("gems").hidden_gems
+    assert not UserProfile.model_validate_json('{"liked": ["1"]}').hidden_gems  # stored before the field
+
+
+def test_asking_for_a_value_drops_its_dislike_and_ruling_one_out_drops_its_liking() -> None:
+    """A profile never both requires and avoids one value, which would leave nothing to suggest."""
+    disliked = UserProfile().apply(PreferenceDelta(disliked_attributes=(("genres", "Comedy"),)))
+    required = disliked.apply(PreferenceDelta(include=(("genres", "Comedy"),)))
+    assert required.disliked_attributes == {} and required.constraints.include == {"genres": ("Comedy",)}
+    liked = UserProfile().apply(PreferenceDelta(liked_attributes=(("genres", "Horror"),)))
+    ruled_out = liked.apply(PreferenceDelta(exclude=(("genres", "Horror"),)))
+    assert ruled_out.liked_attributes == {} and ruled_out.constraints.exclude == {"genres": ("Horror",)}
