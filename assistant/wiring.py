@@ -9,7 +9,9 @@ model) builds :class:`Parts` itself and passes them to the assistant.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -44,7 +46,8 @@ from retrieval.embeddings import Embedder, shared_embedder
 from retrieval.filters import ConstraintFilter
 from retrieval.fusion import load_fusion_weights
 from retrieval.ranking import DEFAULT_WEIGHTS, Ranker, ScorerRanker, WeightedSumRanker
-from retrieval.scorer.serving import load_catalogue_scorer
+from retrieval.reranking import scaled_exposure
+from retrieval.scorer.serving import load_catalogue_scorer, scorer_exposure
 from retrieval.scorer.vectors import CATALOGUE_VECTORS
 from retrieval.vector_store import VectorIndex, VectorStoreUnavailable
 
@@ -118,7 +121,9 @@ def build_pipeline(parts: Parts) -> TurnPipeline:
         remember=RememberStage(parts.sessions, GraphMirror(parts.graph)),
         retrieve=RetrieveStage(embedder, generator),
         filter=FilterStage(ConstraintFilter(catalogue)),
-        rank=RankStage(build_ranker(settings, catalogue, parts.vector_index, embedder), settings.n_recommendations),
+        rank=build_rank_stage(
+            settings, catalogue, build_ranker(settings, catalogue, parts.vector_index, embedder), colike
+        ),
         explain=explain,
         reply=ReplyStage(ReplyWriter(parts.chat_model, ReplyTextChecker(linker)), explain, catalogue),
     )
@@ -133,6 +138,23 @@ def build_ranker(
         return WeightedSumRanker(load_fusion_weights(settings.fusion_path) or DEFAULT_WEIGHTS)
     vectors = CATALOGUE_VECTORS.vectors(catalogue.items, catalogue.schema, embedder, vector_index)
     return ScorerRanker(load_catalogue_scorer(path, catalogue, vectors))
+
+
+def build_rank_stage(settings: Settings, catalogue: Catalogue, ranker: Ranker, colike: CoLikeIndex) -> RankStage:
+    """The ranker with exposure-aware re-ranking at the settings' diversity.
+
+    Exposure is how often the trained scorer lists each item to the catalogue's own users (computed on the first
+    re-ranked turn); the weighted sum has no such lists, so its stand-in is the items' scaled like counts.
+    """
+
+    @functools.cache
+    def exposure() -> Mapping[str, float]:
+        if isinstance(ranker, ScorerRanker):
+            return scaled_exposure(scorer_exposure(ranker.scorer, catalogue))
+        return colike.popularity()
+
+    likes = {item_id: colike.like_count(item_id) for item_id in catalogue.items}
+    return RankStage(ranker, settings.n_recommendations, settings.diversity, exposure, likes)
 
 
 def _open_graph(settings: Settings) -> GraphStore | None:

@@ -38,6 +38,7 @@ class RetrieveStage:
             constraints=profile.constraints,
             shown_ids=tuple(shown),
             moods=tuple(profile.moods),
+            hidden_gems=profile.hidden_gems,
         )
 
     def run(self, request: RetrievalRequest) -> Retrieved:
