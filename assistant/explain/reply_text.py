@@ -23,7 +23,8 @@ from assistant.types import Recommendation, TextPart, TextRole
 from prompts import load_prompt
 
 LOGGER = logging.getLogger(__name__)
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\.[A-Za-z]\.)(?<!\b(?:Mr|Ms|Dr|St|Jr|vs)\.)(?<!\bMrs\.)\s+")
+"""Where a sentence ends; not after 'a.k.a.', 'U.S.', 'Dr.' or 'Mrs.', which sit inside titles."""
 MAX_SENTENCES = 2
 MAX_CHARS = 320
 MAX_NEW_TOKENS = 56

@@ -95,3 +95,25 @@ def test_every_template_passes_the_rule_it_stands_in_for(checker: ReplyTextCheck
         for sentence in sentences(text):
             verdict = checker.check(sentence, context)
             assert verdict.faithful, (sentence, verdict.problems)
+
+
+def test_the_template_introduction_names_liked_films_with_their_alternative_titles(
+    checker: ReplyTextChecker, demo_catalogue: Catalogue
+) -> None:
+    """'Ghostbusters (a.k.a. Ghost Busters) (1984)' holds a second title, which is the same liked film."""
+    titled = [item.display_title for item in demo_catalogue.items.values() if "(a.k.a." in item.display_title]
+    translated = [item.display_title for item in demo_catalogue.items.values() if item.display_title.count("(") > 1]
+    liked = (titled[0], translated[0], "Heat (1995)")
+    suggestions = tuple(ItemCard.from_item(demo_catalogue.items[item_id]) for item_id in ("1", "2"))
+    context = ReplyContext(message="Those were great, I liked those movies.", liked_titles=liked, suggestions=suggestions)
+    assert len(sentences(template_intro(2, liked))) == 1
+    for sentence in sentences(template_intro(2, liked)):
+        verdict = checker.check(sentence, context)
+        assert verdict.faithful, (sentence, verdict.problems)
+
+
+def test_a_sentence_does_not_end_inside_a_title() -> None:
+    assert sentences("You liked Dr. Strangelove and Mr. & Mrs. Smith. Ghostbusters (a.k.a. Ghost Busters) too.") == [
+        "You liked Dr. Strangelove and Mr. & Mrs. Smith.",
+        "Ghostbusters (a.k.a. Ghost Busters) too.",
+    ]

@@ -155,6 +155,8 @@ def test_never_heard_of_it_is_no_opinion(interpreter: TurnInterpreter) -> None:
         ("That was so funny", (("genres", "Comedy"),), ()),
         ("Oh ya that was funny! I also liked it", (("genres", "Comedy"),), ()),
         ("It sounds scary, I will look for it", (("genres", "Horror"),), ()),
+        ("I also saw The House (2017). That was kind of funny.", (("genres", "Comedy"),), ()),
+        ("That would be great. Those movies were funny.", (("genres", "Comedy"),), ()),
         ("I want a funny movie", (), (("genres", "Comedy"),)),
         ("I'd like something that is funny", (), (("genres", "Comedy"),)),
     ],
