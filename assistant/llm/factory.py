@@ -8,6 +8,7 @@ which backends exist.
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
@@ -31,7 +32,7 @@ def _openai_chat_model(settings: Settings) -> BaseChatModel:
         raise BackendUnavailableError(
             "llm_backend 'openai' needs the optional package langchain-openai (pip install langchain-openai)"
         ) from error
-    return module.ChatOpenAI(
+    return _served_model_class(module.ChatOpenAI)(
         base_url=settings.openai_base_url,
         api_key=settings.openai_api_key,
         model=settings.llm_model,
@@ -39,6 +40,34 @@ def _openai_chat_model(settings: Settings) -> BaseChatModel:
         max_tokens=settings.llm_max_new_tokens,
         seed=settings.llm_seed,
     )
+
+
+def _served_model_class(chat_openai: type[Any]) -> type[Any]:
+    """``ChatOpenAI`` that takes the per-call ``max_new_tokens`` Concierge passes (transformers' name) as ``max_tokens``.
+
+    Without it every call that bounds its length fails in the OpenAI client,
+    and the reply, justifications and extraction fall back to templates and rules.
+    """
+
+    def served(kwargs: dict[str, Any]) -> dict[str, Any]:
+        if "max_new_tokens" not in kwargs:
+            return kwargs
+        return {**{k: v for k, v in kwargs.items() if k != "max_new_tokens"}, "max_tokens": kwargs["max_new_tokens"]}
+
+    class ServedChatModel(chat_openai):
+        def _generate(self, *args: Any, **kwargs: Any) -> Any:
+            return super()._generate(*args, **served(kwargs))
+
+        def _stream(self, *args: Any, **kwargs: Any) -> Any:
+            return super()._stream(*args, **served(kwargs))
+
+        async def _agenerate(self, *args: Any, **kwargs: Any) -> Any:
+            return await super()._agenerate(*args, **served(kwargs))
+
+        def _astream(self, *args: Any, **kwargs: Any) -> Any:
+            return super()._astream(*args, **served(kwargs))
+
+    return ServedChatModel
 
 
 def chat_model_from_settings(settings: Settings) -> BaseChatModel:

@@ -140,10 +140,15 @@ def test_openai_backend_needs_langchain_openai(tmp_path: Path, monkeypatch: pyte
         chat_model_from_settings(settings)
 
     received: dict[str, object] = {}
+
+    class ChatOpenAI:
+        def __init__(self, **kwargs: object) -> None:
+            received.update(kwargs)
+
     fake = types.ModuleType("langchain_openai")
-    fake.ChatOpenAI = lambda **kwargs: received.update(kwargs) or "chat-openai"  # type: ignore[attr-defined]
+    fake.ChatOpenAI = ChatOpenAI  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "langchain_openai", fake)
-    assert chat_model_from_settings(settings) == "chat-openai"
+    assert isinstance(chat_model_from_settings(settings), ChatOpenAI)
     assert received["base_url"] == "http://h/v1"
     assert received["model"] == "served"
     assert received["temperature"] == 0.0

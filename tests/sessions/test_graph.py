@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -444,6 +447,44 @@ def test_settings_choose_the_store(server: EmbeddedArcadeDB, tmp_path: Path, mon
         graph.close()
     monkeypatch.setenv("CONCIERGE_PROFILE_STORE", "graph")
     assert Settings().profile_store == "graph"
+
+
+def test_two_processes_share_the_graph_profile_store(server: EmbeddedArcadeDB, tmp_path: Path) -> None:
+    """docs/deploy.md's app instances behind a load balancer: one process writes a session, another reads it."""
+    sid = session()
+    settings = graph_settings(server, tmp_path)
+    environment = {**os.environ, "CONCIERGE_DATA_DIR": str(tmp_path), "CONCIERGE_PROFILE_STORE": "graph"}
+    for name in ("neo4j_uri", "neo4j_user", "neo4j_database"):
+        environment[f"CONCIERGE_{name.upper()}"] = str(getattr(settings, name))
+    environment["CONCIERGE_NEO4J_PASSWORD"] = settings.neo4j_password.get_secret_value()
+    writer = (
+        "import sys\n"
+        "from assistant.sessions.profile import PreferenceDelta, UserProfile\n"
+        "from assistant.sessions.store import open_session_store\n"
+        "from assistant.settings import Settings\n"
+        "from kg.store import GraphStore\n"
+        "settings = Settings()\n"
+        "graph = GraphStore.from_config(settings.graph_config())\n"
+        "store = open_session_store(settings, graph)\n"
+        "store.save_profile(sys.argv[1], UserProfile().apply(PreferenceDelta(liked_items=('2571',))))\n"
+        "store.append_turn(sys.argv[1], 'user', 'I loved The Matrix')\n"
+        "graph.close()\n"
+    )
+    wrote = subprocess.run([sys.executable, "-c", writer, sid], env=environment, capture_output=True, text=True)
+    assert wrote.returncode == 0, wrote.stderr[-2000:]
+    concierge = Path(sys.executable).with_name("concierge")
+    shown = subprocess.run(
+        [str(concierge), "profile", "show", "--session", sid], env=environment, capture_output=True, text=True
+    )
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert json.loads(shown.stdout)["liked"] == ["2571"]
+    graph = instance(server)
+    try:
+        assert GraphSessionStore(graph).history(sid) == [("user", "I loved The Matrix")]  # and this process too
+        GraphSessionStore(graph).delete_session(sid)
+    finally:
+        graph.close()
+    assert not (tmp_path / "profiles.sqlite3").exists()
 
 
 def test_cli_profile_reads_and_deletes_on_the_server(
