@@ -154,6 +154,7 @@ def _seeded(seed: int, device: torch.device, sampling: bool) -> Iterator[None]:
         yield
 
 
+# Kept over langchain-huggingface's ChatHuggingFace (1.2.3): over a local pipeline it ignores stop in invoke, stops streams on single token ids only, reports no usage, drops per-call max_new_tokens, and pins huggingface-hub<2.
 class TransformersChatModel(BaseChatModel):
     """Chat with a local transformers model through LangChain.
 
