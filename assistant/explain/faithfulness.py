@@ -298,6 +298,7 @@ class AllowedFacts:
 
 
 ALSO_KNOWN_AS = re.compile(r"^\s*a\.?k\.?a\.?\s+", re.IGNORECASE)
+LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+(?=\S)", re.IGNORECASE)
 
 
 def title_forms(title: str) -> set[str]:
@@ -305,12 +306,13 @@ def title_forms(title: str) -> set[str]:
 
     'Alien (1979)' is also 'Alien'; 'Dumb & Dumber (Dumb and Dumber) (1994)' is
     also 'Dumb & Dumber' and 'Dumb and Dumber', the ways people write it;
-    'Ghostbusters (a.k.a. Ghost Busters) (1984)' is also 'Ghost Busters'.
+    'Ghostbusters (a.k.a. Ghost Busters) (1984)' is also 'Ghost Busters'; each form is
+    also itself without a leading article, as the linker finds 'Good, the Bad and the Ugly'.
     """
     without_year = re.sub(r"\s*\(\d{4}\)$", "", title)
     alternatives = [ALSO_KNOWN_AS.sub("", alternative) for alternative in re.findall(r"\(([^()]*)\)", without_year)]
     forms = (title, without_year, re.sub(r"\s*\([^)]*\)", "", without_year), *alternatives)
-    return {form for form in forms if form.strip()}
+    return {bare for form in forms if form.strip() for bare in (form, LEADING_ARTICLE.sub("", form))}
 
 
 def allowed_facts(

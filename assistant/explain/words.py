@@ -16,7 +16,7 @@ REPLY_PHRASING = FUNCTION_WORDS | frozenset(
         "eight nine ten every each any anytime back just right away here s set enjoyed loving favourite favorite "
         "wish good day night evening weekend bye goodbye care questions question chat talking talk recommend "
         "recommendations recommendation suggestion no not without since because such fits everything nothing "
-        "relax remove drop profile catalogue as did"
+        "relax remove drop profile catalogue as did from until"
     ).split()
 )
 """Introductions, small talk and thanks are made of these, the person's words and the turn's facts only."""

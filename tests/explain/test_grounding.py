@@ -80,7 +80,7 @@ def test_every_template_passes_the_rule_it_stands_in_for(checker: ReplyTextCheck
     context = ReplyContext(
         message="I loved Heat and Alien, no horror please",
         liked_titles=("Heat (1995)", "Alien (1979)"),
-        profile_values=("Horror",),
+        profile_values=("Horror", "1930"),
         ruled_out=("Horror",),
         suggestions=tuple(ItemCard.from_item(demo_catalogue.items[item_id]) for item_id in ("1", "2")),
     )
@@ -90,6 +90,7 @@ def test_every_template_passes_the_rule_it_stands_in_for(checker: ReplyTextCheck
         load_prompt("small_talk_fallback"),
         load_prompt("thanks"),
         load_prompt("no_results").format(constraints="no Horror"),
+        load_prompt("no_results").format(constraints="from 1930; until 1930; no Horror"),
     ]
     for text in texts:
         for sentence in sentences(text):
@@ -103,9 +104,11 @@ def test_the_template_introduction_names_liked_films_with_their_alternative_titl
     """'Ghostbusters (a.k.a. Ghost Busters) (1984)' holds a second title, which is the same liked film."""
     titled = [item.display_title for item in demo_catalogue.items.values() if "(a.k.a." in item.display_title]
     translated = [item.display_title for item in demo_catalogue.items.values() if item.display_title.count("(") > 1]
-    liked = (titled[0], translated[0], "Heat (1995)")
+    liked = (titled[0], *translated[:2], "The Good, the Bad and the Ugly (Buono, il brutto, il cattivo, Il) (1966)")
     suggestions = tuple(ItemCard.from_item(demo_catalogue.items[item_id]) for item_id in ("1", "2"))
-    context = ReplyContext(message="Those were great, I liked those movies.", liked_titles=liked, suggestions=suggestions)
+    context = ReplyContext(
+        message="Those were great, I liked those movies.", liked_titles=liked, suggestions=suggestions
+    )
     assert len(sentences(template_intro(2, liked))) == 1
     for sentence in sentences(template_intro(2, liked)):
         verdict = checker.check(sentence, context)
