@@ -204,6 +204,11 @@ class Settings(BaseSettings):
         return self.data_dir / "fusion.json"
 
     @property
+    def exposure_path(self) -> Path:
+        """How often the scorer lists each item to the catalogue's users, kept for exposure-aware re-ranking."""
+        return self.data_dir / "exposure.json"
+
+    @property
     def comentions_path(self) -> Path | None:
         """Conversation co-mention counts (``concierge learn-comentions``): the data directory's, else the
         catalogue's shipped ones, else none."""

@@ -10,6 +10,8 @@ model) builds :class:`Parts` itself and passes them to the assistant.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,6 +49,7 @@ from retrieval.filters import ConstraintFilter
 from retrieval.fusion import load_fusion_weights
 from retrieval.ranking import DEFAULT_WEIGHTS, Ranker, ScorerRanker, WeightedSumRanker
 from retrieval.reranking import scaled_exposure
+from retrieval.scorer.scorer import CONFIG_FILE
 from retrieval.scorer.serving import load_catalogue_scorer, scorer_exposure
 from retrieval.scorer.vectors import CATALOGUE_VECTORS
 from retrieval.vector_store import VectorIndex, VectorStoreUnavailable
@@ -149,12 +152,37 @@ def build_rank_stage(settings: Settings, catalogue: Catalogue, ranker: Ranker, c
 
     @functools.cache
     def exposure() -> Mapping[str, float]:
-        if isinstance(ranker, ScorerRanker):
-            return scaled_exposure(scorer_exposure(ranker.scorer, catalogue))
+        if isinstance(ranker, ScorerRanker) and settings.scorer_path is not None:
+            return scaled_exposure(_stored_exposure(settings, catalogue, ranker))
         return colike.popularity()
 
     likes = {item_id: colike.like_count(item_id) for item_id in catalogue.items}
     return RankStage(ranker, settings.n_recommendations, settings.diversity, exposure, likes)
+
+
+def _stored_exposure(settings: Settings, catalogue: Catalogue, ranker: ScorerRanker) -> dict[str, int]:
+    """The scorer's exposure counts, kept in the data directory: counting them scores every user of the
+    catalogue (seconds), which the first turn of each process would otherwise wait for."""
+    assert settings.scorer_path is not None
+    digest = hashlib.sha256((settings.scorer_path / CONFIG_FILE).read_bytes())
+    digest.update(f"{len(catalogue.interactions)}\x1f{len(catalogue.items)}".encode())
+    for item_id in catalogue.items:
+        digest.update(f"\x1e{item_id}".encode())
+    key = digest.hexdigest()
+    path = settings.exposure_path
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        if stored.get("key") == key:
+            return {item_id: int(count) for item_id, count in stored["counts"].items()}
+    except (OSError, ValueError, KeyError, AttributeError):
+        pass
+    counts = scorer_exposure(ranker.scorer, catalogue)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"key": key, "counts": counts}), encoding="utf-8")
+    except OSError as exc:
+        LOGGER.warning("could not keep the exposure counts in %s: %s", path, exc)
+    return counts
 
 
 def _open_graph(settings: Settings) -> GraphStore | None:

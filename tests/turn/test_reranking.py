@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 
 from assistant.api import Assistant
 from assistant.settings import Settings
+from kg.catalogue import Catalogue
+from retrieval.ranking import ScorerRanker
 
 pytestmark = pytest.mark.fast
 MESSAGE = "I loved The Matrix, any hidden gems like it? No horror please"
@@ -65,3 +70,27 @@ def test_the_preference_raises_the_setting(scripted_assistant: Callable[..., Ass
     assert rank.diversity_for(gems.request) > rank.diversity_for(plain.request) == assistant.settings.diversity
     shown = sum(rec.evidence.discovery is not None for rec in gems.recommendations)
     assert shown >= sum(rec.evidence.discovery is not None for rec in plain.recommendations)
+
+
+def test_the_scorers_exposure_is_counted_once_per_data_directory(
+    tmp_path: Path, small_catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant import wiring
+
+    (tmp_path / "scorer").mkdir()
+    (tmp_path / "scorer" / "scorer.json").write_text('{"format": 1}', encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", scorer_dir=tmp_path / "scorer")
+    calls: list[int] = []
+
+    def counted(scorer: object, catalogue: Catalogue) -> dict[str, int]:
+        calls.append(1)
+        return dict.fromkeys(catalogue.items, 2)
+
+    monkeypatch.setattr(wiring, "scorer_exposure", counted)
+    ranker = cast(ScorerRanker, SimpleNamespace(scorer=None))
+    first = wiring._stored_exposure(settings, small_catalogue, ranker)
+    again = wiring._stored_exposure(settings, small_catalogue, ranker)
+    assert first == again == dict.fromkeys(small_catalogue.items, 2) and len(calls) == 1
+    (tmp_path / "scorer" / "scorer.json").write_text('{"format": 1, "retrained": true}', encoding="utf-8")
+    wiring._stored_exposure(settings, small_catalogue, ranker)
+    assert len(calls) == 2  # another checkpoint is counted again
