@@ -21,8 +21,8 @@ from typing import Any
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from assistant.explain.faithfulness import FaithfulnessChecker, allowed_facts, title_forms
-from assistant.explain.templates import evidence_facts
+from assistant.explain.faithfulness import DISCOVERY_CLAIM, FaithfulnessChecker, allowed_facts, title_forms
+from assistant.explain.templates import discovery_fact, evidence_facts
 from assistant.types import Recommendation
 from assistant.understanding.linking import normalise
 from kg.schema import CatalogueSchema
@@ -76,6 +76,16 @@ def fluency_problems(sentence: str, recommendation: Recommendation, schema: Cata
     return tuple(problems)
 
 
+def _says_it_was_brought_in(text: str, recommendation: Recommendation) -> str:
+    """The model's wording, opened by the re-ranking fact when the pick was brought in and the wording left it out:
+    a person is always told that a pick is there for variety."""
+    found = recommendation.evidence.discovery
+    if found is None or DISCOVERY_CLAIM.search(normalise(text)):
+        return text
+    said = discovery_fact(found)
+    return f"{said[0].upper()}{said[1:]}. {text}"
+
+
 class JustificationWriter:
     """Rewrites a recommendation's template justification with the LLM when the result is faithful."""
 
@@ -99,6 +109,7 @@ class JustificationWriter:
             sentences = sentences_of(str(answer.content), self._titles(recommendation))
             kept, problems = self._faithful_part(sentences, recommendation, facts)
             if kept:
+                kept = _says_it_was_brought_in(kept, recommendation)
                 return recommendation.model_copy(
                     update={"justification": kept, "justification_source": "llm", "llm_attempts": attempt}
                 )

@@ -389,3 +389,18 @@ def test_the_template_and_facts_of_a_less_known_pick_pass(
     for sentence in [template_justification(discovered, demo_catalogue.schema, card.title), *facts]:
         verdict = checker.check(sentence, discovered, card, facts)
         assert verdict.faithful, (sentence, verdict.problems)
+
+
+@pytest.mark.fast
+def test_the_writer_keeps_saying_that_a_pick_was_brought_in(
+    checker: FaithfulnessChecker, discovered: Evidence, card: ItemCard, demo_catalogue: Catalogue
+) -> None:
+    wording = "Since you loved Blade Runner, you'll enjoy Alien, another film directed by Ridley Scott."
+    writer = JustificationWriter(FakeListChatModel(responses=[wording]), checker, demo_catalogue.schema)
+    result = writer.rewrite(draft(discovered, card, demo_catalogue))
+    assert result.justification_source == "llm"
+    assert result.justification == (
+        "A less-known pick, brought in for variety: 9 people liked it, against a median of 180 for the films that "
+        f"score alone would have listed. {wording}"
+    )
+    assert checker.check(result.justification, discovered, card).faithful
