@@ -53,6 +53,11 @@ def list_counts(
     return np.bincount(top.ravel(), minlength=scores.shape[1])
 
 
+def typical_likes(likes: NDArray[np.float64], n: int) -> int:
+    """The median like count of the score's own top ``n``, rounded down: a pick brought in has fewer."""
+    return int(np.floor(np.median(likes[:n]))) if len(likes) else 0
+
+
 def rerank_positions(
     scores: NDArray[np.float64],
     exposure: NDArray[np.float64],
@@ -66,7 +71,7 @@ def rerank_positions(
         return list(range(min(n, len(scores))))
     window = min(depth, len(scores))
     value = np.asarray(scores[:window], dtype=np.float64) - diversity * np.asarray(exposure[:window], dtype=np.float64)
-    typical = float(np.median(likes[:n]))
+    typical = typical_likes(likes, n)
     eligible = (np.arange(window) < n) | (np.asarray(likes[:window]) < typical)
     value[~eligible] = -np.inf
     return [int(position) for position in np.argsort(-value, kind="stable")[:n]]
@@ -91,7 +96,7 @@ def rerank(
         diversity,
         n,
     )
-    typical = int(np.median(counts[:n])) if len(counts) else 0
+    typical = typical_likes(counts, n)
     return [
         scored[position]
         if position < n

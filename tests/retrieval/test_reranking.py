@@ -66,3 +66,10 @@ def test_exposure_counts_lists_without_the_history() -> None:
     counts = list_counts(scores, [[1], []], n=2)
     assert counts.tolist() == [0, 0, 1, 2, 1]
     assert scaled_exposure({"a": 0, "b": 3, "c": 1}) == pytest.approx({"a": 0.0, "b": 1.0, "c": np.log(2) / np.log(4)})
+
+
+def test_the_median_is_rounded_down_so_a_pick_never_ties_it() -> None:
+    pool = scored(30)
+    exposure = {entry.candidate.item_id: 1.0 for entry in pool} | {"i12": 0.0}
+    likes = {f"i{index}": count for index, count in enumerate((100, 101, 180, 181, 300, 400))} | {"i12": 180}
+    assert rerank(pool, exposure, likes, 5.0, 6)[0].candidate.item_id == "i0"  # median 180.5: 180 is not fewer
