@@ -12,7 +12,9 @@ constraints that made the pool still hold.
 A pick from outside the score's own top ``n`` must be liked by fewer people
 than the median of those top ``n``: what the list says about it ("a less-known
 film") is then true by construction, and it carries a :class:`Discovery`
-with the counts that show it.
+with the counts that show it.  It must also have what the request asked for
+(a director, a genre) when the films it displaces have, and the chosen films
+keep their score order.
 """
 
 from __future__ import annotations
@@ -65,16 +67,24 @@ def rerank_positions(
     diversity: float,
     n: int,
     depth: int = DEPTH,
+    matches: NDArray[np.bool_] | None = None,
 ) -> list[int]:
-    """Positions, in the score order, of the re-ranked top ``n`` (``scores`` sorted best first, one per position)."""
+    """Positions, in the score order, of the re-ranked top ``n`` (``scores`` sorted best first, one per position).
+
+    The ``n`` best by value are listed in score order, so a pick brought in never leads the films it joins.
+    ``matches``: whether each candidate has what the request asked for; when any of the score's own top ``n``
+    has, a pick brought in must have it too.
+    """
     if diversity <= 0 or len(scores) <= n:
         return list(range(min(n, len(scores))))
     window = min(depth, len(scores))
     value = np.asarray(scores[:window], dtype=np.float64) - diversity * np.asarray(exposure[:window], dtype=np.float64)
-    typical = typical_likes(likes, n)
-    eligible = (np.arange(window) < n) | (np.asarray(likes[:window]) < typical)
+    eligible = np.asarray(likes[:window]) < typical_likes(likes, n)
+    if matches is not None and bool(np.any(matches[:n])):
+        eligible &= np.asarray(matches[:window], dtype=bool)
+    eligible[:n] = True
     value[~eligible] = -np.inf
-    return [int(position) for position in np.argsort(-value, kind="stable")[:n]]
+    return sorted(int(position) for position in np.argsort(-value, kind="stable")[:n])
 
 
 def rerank(
@@ -95,6 +105,7 @@ def rerank(
         counts,
         diversity,
         n,
+        matches=np.array([bool(entry.candidate.attribute_matches) for entry in scored]),
     )
     typical = typical_likes(counts, n)
     return [

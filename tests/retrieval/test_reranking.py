@@ -31,11 +31,21 @@ def test_a_rarely_shown_film_liked_by_fewer_people_is_brought_in_with_its_counts
     exposure = {entry.candidate.item_id: 1.0 for entry in pool} | {"i12": 0.0}
     likes = {entry.candidate.item_id: 200 for entry in pool} | {"i12": 9}
     picks = rerank(pool, exposure, likes, 1.5, 5)
-    assert [entry.candidate.item_id for entry in picks] == ["i12", "i0", "i1", "i2", "i3"]
-    found = picks[0].discovery
+    assert [entry.candidate.item_id for entry in picks] == ["i0", "i1", "i2", "i3", "i12"]  # in score order
+    found = picks[-1].discovery
     assert found is not None and (found.score_position, found.likes, found.typical_likes) == (13, 9, 200)
-    assert found.diversity == 1.5 and picks[0].score == pool[12].score
-    assert all(entry.discovery is None for entry in picks[1:])
+    assert found.diversity == 1.5 and picks[-1].score == pool[12].score
+    assert all(entry.discovery is None for entry in picks[:-1])
+
+
+def test_a_pick_brought_in_has_what_the_request_asked_for_when_the_list_has_it() -> None:
+    pool = scored(30)
+    for entry in [*pool[:5], pool[14]]:
+        entry.candidate.attribute_matches = (("directors", "Christopher Nolan"),)
+    exposure = {entry.candidate.item_id: 1.0 for entry in pool} | {"i12": 0.0, "i14": 0.0}
+    likes = {entry.candidate.item_id: 200 for entry in pool} | {"i12": 9, "i14": 9}
+    picks = [entry.candidate.item_id for entry in rerank(pool, exposure, likes, 1.5, 5)]
+    assert "i14" in picks and "i12" not in picks
 
 
 def test_a_film_liked_by_as_many_people_as_the_list_is_never_brought_in() -> None:
@@ -72,4 +82,5 @@ def test_the_median_is_rounded_down_so_a_pick_never_ties_it() -> None:
     pool = scored(30)
     exposure = {entry.candidate.item_id: 1.0 for entry in pool} | {"i12": 0.0}
     likes = {f"i{index}": count for index, count in enumerate((100, 101, 180, 181, 300, 400))} | {"i12": 180}
-    assert rerank(pool, exposure, likes, 5.0, 6)[0].candidate.item_id == "i0"  # median 180.5: 180 is not fewer
+    picks = rerank(pool, exposure, likes, 5.0, 6)
+    assert "i12" not in [entry.candidate.item_id for entry in picks]  # median 180.5: 180 is not fewer
