@@ -13,8 +13,7 @@ A pick from outside the score's own top ``n`` must be liked by fewer people
 than the median of those top ``n``: what the list says about it ("a less-known
 film") is then true by construction, and it carries a :class:`Discovery`
 with the counts that show it.  It must also have what the request asked for
-(a director, a genre) when the films it displaces have, and the chosen films
-keep their score order.
+(a director, a genre) when the films it displaces have it.
 """
 
 from __future__ import annotations
