@@ -41,3 +41,20 @@ def test_paths_and_counts_are_drawn_together() -> None:
     )
     picture = draw_paths_png((path,), MOVIE_SCHEMA, "Collateral (2004)", people_links(COUNTED))
     assert picture is not None and picture.startswith(PNG)
+
+
+def test_a_pick_brought_in_by_re_ranking_is_captioned_with_its_counts() -> None:
+    from assistant.explain.picture import discovery_caption
+    from retrieval.evidence import DiscoveryEvidence
+
+    discovered = COUNTED.model_copy(
+        update={"discovery": DiscoveryEvidence(score_position=14, likes=9, typical_likes=180, diversity=1.5)}
+    )
+    caption = discovery_caption(discovered)
+    assert caption == (
+        "A less-known pick, brought in for variety: 9 people liked it "
+        "(median 180 for the films that score alone would have listed)"
+    )
+    assert discovery_caption(COUNTED) is None
+    picture = draw_paths_png((), MOVIE_SCHEMA, "Collateral (2004)", people_links(discovered), caption)
+    assert picture is not None and picture.startswith(PNG)
