@@ -31,11 +31,11 @@ def test_a_rarely_shown_film_liked_by_fewer_people_is_brought_in_with_its_counts
     exposure = {entry.candidate.item_id: 1.0 for entry in pool} | {"i12": 0.0}
     likes = {entry.candidate.item_id: 200 for entry in pool} | {"i12": 9}
     picks = rerank(pool, exposure, likes, 1.5, 5)
-    assert [entry.candidate.item_id for entry in picks] == ["i12", "i0", "i1", "i2", "i3"]  # by value
-    found = picks[0].discovery
+    assert [entry.candidate.item_id for entry in picks] == ["i0", "i12", "i1", "i2", "i3"]  # the first leads
+    found = picks[1].discovery
     assert found is not None and (found.score_position, found.likes, found.typical_likes) == (13, 9, 200)
-    assert found.diversity == 1.5 and picks[0].score == pool[12].score
-    assert all(entry.discovery is None for entry in picks[1:])
+    assert found.diversity == 1.5 and picks[1].score == pool[12].score
+    assert all(entry.discovery is None for entry in (picks[0], *picks[2:]))
 
 
 def test_a_pick_brought_in_has_what_the_request_asked_for_when_the_list_has_it() -> None:
