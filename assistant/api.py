@@ -21,13 +21,13 @@ from langchain_core.language_models.chat_models import BaseChatModel
 
 from assistant.errors import InvalidInput
 from assistant.explain.profile_text import profile_entries
+from assistant.explain.welcome import HISTORY_SHOWN, Welcome, greeting
 from assistant.sessions.locks import SessionLocks
 from assistant.sessions.notice import storage_note
 from assistant.sessions.profile import PreferenceDelta, UserProfile
 from assistant.sessions.secret import session_key
 from assistant.sessions.store import SessionStore
 from assistant.sessions.visitors import Visit, Visitors
-from assistant.sessions.welcome import HISTORY_SHOWN, Welcome, greeting
 from assistant.settings import Settings
 from assistant.turn.pipeline import TurnPipeline
 from assistant.turn.trace import TurnTrace

@@ -23,8 +23,8 @@ from PIL import Image
 
 from assistant.api import Assistant
 from assistant.errors import InvalidInput
+from assistant.explain.welcome import Welcome
 from assistant.sessions.visitors import Visit
-from assistant.sessions.welcome import Welcome
 from assistant.settings import Settings
 from assistant.types import Recommendation, Reply
 from ui.cards import CARDS_CSS, render_card, render_model_mark

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.explain.welcome import greeting
 from assistant.sessions.profile import PreferenceDelta, UserProfile
-from assistant.sessions.welcome import greeting
 from kg.catalogue import Catalogue
 
 pytestmark = pytest.mark.fast
