@@ -8,9 +8,7 @@ send it: by rewriting the page-load request that carries the stored token.
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, Request, Route, expect
@@ -20,7 +18,6 @@ from tests.ui.browsing import ARTIFACTS, TURN_TIMEOUT_MS, card_titles, open_page
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).parents[2] / "ui" / "screenshots"
 TOKEN = re.compile(r"browser-[0-9a-f]{32}\.[0-9a-f]{64}")
 NOTHING_YET = "Nothing yet"
 
@@ -54,8 +51,6 @@ def test_a_reload_brings_back_the_like_the_chat_and_the_last_cards(
     expect(page.locator(".concierge-card")).to_have_count(5)
     assert card_titles(page) == titles
     page.screenshot(path=str(ARTIFACTS / "20-return-visit.png"), full_page=True)
-    if SCREENSHOTS.is_dir():
-        shutil.copyfile(ARTIFACTS / "20-return-visit.png", SCREENSHOTS / "return-visit.png")
 
     page.locator("#why-1").click()
     expect(page.locator("#why-text")).to_contain_text(f"I suggested {titles[0]} because", timeout=30_000)
