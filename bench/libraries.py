@@ -31,7 +31,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from assistant.settings import Settings
 from assistant.understanding import extraction
-from assistant.understanding.extraction import ProposalError, ProposedPreferences
+from assistant.understanding.extraction import ProposalError, ProposedPreferences, parse_proposal
 
 # ------------------------------------------------------------------ json-repair
 
@@ -70,21 +70,6 @@ def parse_with_hand_repair(text: str) -> ProposedPreferences:
         except ValueError as exc:
             raise ProposalError(f"the object does not fit the schema: {exc}") from exc
     raise ProposalError("the JSON is malformed")
-
-
-def parse_with_json_repair(text: str) -> ProposedPreferences:
-    """``parse_proposal`` with json_repair in place of our cut-out-and-repair (the schema check is the same)."""
-    import json_repair
-
-    data = json_repair.loads(text)
-    if isinstance(data, list):  # json_repair returns every object it finds when there are several
-        data = next((value for value in data if isinstance(value, dict)), None)
-    if not isinstance(data, dict) or not data:
-        raise ProposalError("there is no JSON object in the answer")
-    try:
-        return ProposedPreferences.model_validate(data)
-    except ValueError as exc:
-        raise ProposalError(f"the object does not fit the schema: {exc}") from exc
 
 
 class CachedChat:
@@ -151,7 +136,7 @@ def read_alike(answers: list[str]) -> dict[str, Any]:
     differ = []
     ours_read = theirs_read = 0
     for text in dict.fromkeys(answers):
-        ours, theirs = outcome(parse_with_hand_repair, text), outcome(parse_with_json_repair, text)
+        ours, theirs = outcome(parse_with_hand_repair, text), outcome(parse_proposal, text)
         ours_read += isinstance(ours, dict)
         theirs_read += isinstance(theirs, dict)
         if ours != theirs:
@@ -183,7 +168,7 @@ def compare_repair(args: argparse.Namespace) -> dict[str, Any]:
     extractor = extraction.PreferenceExtractor(cast(BaseChatModel, chat), interpreter.linker)
     result: dict[str, Any] = {"model": settings.llm_model, "dialogues": len(dialogues)}
     answers: list[str] = []
-    for name, parse in (("ours", parse_with_hand_repair), ("json_repair", parse_with_json_repair)):
+    for name, parse in (("ours", parse_with_hand_repair), ("json_repair", parse_proposal)):
         before = chat.generated
         started = time.perf_counter()
         seen: list[str] = []
