@@ -63,6 +63,24 @@ class Settings(BaseSettings):
     llm_max_new_tokens: int = Field(default=96, ge=8, le=2048)
     llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     llm_seed: int = 0
+    llm_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        description="Generations at once; default 1 for a local model (more would only split the same cores) and "
+        "8 for an OpenAI-compatible server, which batches them.",
+    )
+    llm_queue_limit: int = Field(
+        default=8,
+        ge=0,
+        description="Turns that may wait for the chat model at once; one more is answered with the checked "
+        "templates without waiting.",
+    )
+    turn_deadline_s: float = Field(
+        default=20.0,
+        gt=0,
+        description="Longest a turn waits for the chat model's words; past it the reply goes on with the checked "
+        "templates and says the model was busy.",
+    )
     openai_base_url: str | None = Field(default=None, description="OpenAI-compatible server (vLLM, TGI, Ollama).")
     openai_api_key: SecretStr = SecretStr("not-needed")
 
@@ -121,6 +139,13 @@ class Settings(BaseSettings):
     )
 
     @property
+    def llm_slots(self) -> int:
+        """Generations at once: the setting, else one for a local model and eight for a server."""
+        if self.llm_concurrency is not None:
+            return self.llm_concurrency
+        return 8 if self.llm_backend == "openai" else 1
+
+    @property
     def llm_extraction(self) -> bool:
         if self.extraction == "auto":
             return self.llm_device != "cpu"
@@ -152,6 +177,12 @@ class Settings(BaseSettings):
     # UI
     ui_host: str = "127.0.0.1"
     ui_port: int = 7860
+    ui_concurrency: int = Field(
+        default=64,
+        ge=1,
+        description="Turns the web UI runs at once; retrieval and ranking run in parallel, the chat model behind "
+        "its own queue (llm_concurrency, llm_queue_limit).",
+    )
     ui_auth: str | None = Field(default=None, description="'user:password' pairs separated by commas enable login.")
     session_secret: SecretStr | None = Field(
         default=None,

@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
@@ -25,6 +25,7 @@ from assistant.explain.grounding import ReplyTextChecker
 from assistant.explain.reply_text import ReplyWriter
 from assistant.explain.writer import JustificationWriter
 from assistant.ingest import ingest, read_manifest, vector_location
+from assistant.llm.gate import GatedChatModel, GenerationGate
 from assistant.sessions.mirror import GraphMirror
 from assistant.sessions.store import SessionStore, open_session_store
 from assistant.settings import Settings
@@ -67,6 +68,10 @@ class Parts:
     graph: GraphStore | None
     vector_index: VectorIndex | None
     sessions: SessionStore
+    gate: GenerationGate = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.gate = GenerationGate(self.settings.llm_slots, self.settings.llm_queue_limit)
 
     @classmethod
     def open(cls, settings: Settings, chat_model: BaseChatModel | None = None, progress: bool = False) -> Parts:
@@ -103,10 +108,11 @@ def build_pipeline(parts: Parts) -> TurnPipeline:
     colike = CoLikeIndex(catalogue.interactions, list(catalogue.items), settings.min_liked_rating)
     linker = EntityLinker(catalogue, lambda item_id: float(colike.like_count(item_id)))
     embedder = shared_embedder(settings.embedding_spec, settings.embedding_batch_size)
-    extractor = PreferenceExtractor(parts.chat_model, linker) if settings.llm_extraction else None
+    chat_model = GatedChatModel(inner=parts.chat_model, gate=parts.gate)
+    extractor = PreferenceExtractor(chat_model, linker) if settings.llm_extraction else None
     checker = FaithfulnessChecker(linker, catalogue.schema)
     justifier = (
-        JustificationWriter(parts.chat_model, checker, catalogue.schema) if settings.llm_justifications else None
+        JustificationWriter(chat_model, checker, catalogue.schema) if settings.llm_justifications else None
     )
     explain = ExplainStage(catalogue, EvidenceBuilder(catalogue, parts.graph), checker, justifier)
     comentions = settings.comentions_path
@@ -128,7 +134,8 @@ def build_pipeline(parts: Parts) -> TurnPipeline:
             settings, catalogue, build_ranker(settings, catalogue, parts.vector_index, embedder), colike
         ),
         explain=explain,
-        reply=ReplyStage(ReplyWriter(parts.chat_model, ReplyTextChecker(linker)), explain, catalogue),
+        reply=ReplyStage(ReplyWriter(chat_model, ReplyTextChecker(linker)), explain, catalogue),
+        turn_deadline_s=settings.turn_deadline_s,
     )
 
 

@@ -82,6 +82,9 @@ class ReplyWriter:
                     )
                     emitted += 1
             except Exception as exc:
+                if emitted:
+                    LOGGER.warning("chat model stopped after %d checked sentences, which stand: %s", emitted, exc)
+                    return
                 LOGGER.warning("chat model failed, using the template wording: %s", exc)
                 break
             if emitted:

@@ -9,10 +9,12 @@ what benchmarks score.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Iterator
 
 from assistant.explain.about import which_film_text
 from assistant.explain.profile_text import describe_delta
+from assistant.llm.gate import TURN_DEADLINE, TurnDeadline
 from assistant.sessions.profile import UserProfile
 from assistant.turn.explain import ExplainStage
 from assistant.turn.filter import FilterStage
@@ -26,6 +28,8 @@ from assistant.types import Recommendation, Reply, TextPart
 from kg.catalogue import Catalogue
 from retrieval.request import RetrievalRequest
 
+MODEL_BUSY_NOTE = "The language model was busy, so I answered without waiting for its words."
+
 
 class TurnPipeline:
     def __init__(
@@ -38,6 +42,7 @@ class TurnPipeline:
         rank: RankStage,
         explain: ExplainStage,
         reply: ReplyStage,
+        turn_deadline_s: float = 20.0,
     ) -> None:
         self.catalogue = catalogue
         self.understand = understand
@@ -47,9 +52,26 @@ class TurnPipeline:
         self.rank = rank
         self.explain = explain
         self.reply = reply
+        self.turn_deadline_s = turn_deadline_s
 
     def stream(self, session_id: str, message: str) -> Iterator[TextPart | TurnTrace]:
-        """Each piece of the reply text as it is written, then the turn's trace (its ``reply`` set)."""
+        """Each piece of the reply text as it is written, then the turn's trace (its ``reply`` set).
+
+        Every step runs in one context that carries the turn's deadline, whichever
+        thread asks for the next piece (a web server's worker threads take turns).
+        """
+        deadline = TurnDeadline.after(self.turn_deadline_s)
+        context = contextvars.copy_context()
+        context.run(TURN_DEADLINE.set, deadline)
+        steps = self._steps(session_id, message, deadline)
+        while True:
+            try:
+                event = context.run(next, steps)
+            except StopIteration:
+                return
+            yield event
+
+    def _steps(self, session_id: str, message: str, deadline: TurnDeadline) -> Iterator[TextPart | TurnTrace]:
         trace = TurnTrace(message=message, session_id=session_id)
         understanding = self.understand.run(message, self.remember.last_suggestions(session_id))
         trace.understanding = understanding
@@ -57,6 +79,11 @@ class TurnPipeline:
         trace.profile, trace.turn = remembered.profile, remembered.turn
         final: list[Recommendation] = []
         for piece in self._pieces(trace, remembered.profile, final):
+            trace.texts.append(piece)
+            yield piece
+        if deadline.busy is not None:
+            trace.notes = (*trace.notes, MODEL_BUSY_NOTE)
+            piece = TextPart(role="note", text=f"\n\n_{MODEL_BUSY_NOTE}_", source="template")
             trace.texts.append(piece)
             yield piece
         trace.recommendations = tuple(final)
