@@ -22,6 +22,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from assistant.errors import InvalidInput
 from assistant.explain.profile_text import profile_entries
 from assistant.explain.welcome import HISTORY_SHOWN, Welcome, greeting
+from assistant.llm.gate import GateLoad
 from assistant.sessions.locks import SessionLocks
 from assistant.sessions.notice import storage_note
 from assistant.sessions.profile import PreferenceDelta, UserProfile
@@ -77,6 +78,10 @@ class Assistant:
 
     def close(self) -> None:
         self.parts.close()
+
+    def model_load(self) -> GateLoad:
+        """How busy the chat model is now: what a UI tells a person who would wait for its words."""
+        return self.parts.gate.load()
 
     # Turns ---------------------------------------------------------------
 

@@ -48,6 +48,10 @@ FORGET_WARNING = (
     "Like/Not for me/Seen clicks, everywhere this service keeps them. It cannot be undone."
 )
 BROWSER_STORAGE_KEY = "concierge-visitor"
+BUSY = (
+    "_The language model is busy with {others} other turn(s); "
+    "if its words take longer than {deadline} s, I answer without them._"
+)
 
 Messages = list[dict[str, str]]
 
@@ -65,8 +69,14 @@ class ConciergeUI:
         """Stream one turn into the chat; cards, Why panel and profile change only when the reply changes them."""
         said = [{"role": "user", "content": message}] if message.strip() else []
         history = [*history, *said, {"role": "assistant", "content": ""}]
+        waiting = self._busy_notice()
+        if waiting:
+            history[-1]["content"] = waiting
+            yield (history, "", shown, *self._unchanged())
         try:
             for event in self.assistant.stream(session_id, message):
+                if waiting:
+                    history[-1]["content"], waiting = "", ""
                 if isinstance(event, Reply):
                     history[-1]["content"] += render_model_mark(event.parts)
                     shown = [rec.item.id for rec in event.recommendations] or shown
@@ -81,6 +91,14 @@ class ConciergeUI:
             LOGGER.exception("turn failed")
             history[-1]["content"] = FAILURE
             yield (history, message, shown, *self._unchanged())
+
+    def _busy_notice(self) -> str:
+        """What a person reads while the chat model serves others; empty when it is free."""
+        load = self.assistant.model_load()
+        if not load.busy:
+            return ""
+        deadline = self.assistant.settings.turn_deadline_s
+        return BUSY.format(others=load.running + load.waiting, deadline=f"{deadline:g}")
 
     def why(self, slot: int, session_id: str, shown: list[str]) -> tuple[Any, ...]:
         """The Why? button of a card: the stored evidence of the film in that slot."""
@@ -342,7 +360,7 @@ def launch(settings: Settings, host: str | None = None, port: int | None = None)
     """Build the assistant from ``settings`` and serve the UI until interrupted."""
     assistant = Assistant.from_settings(settings, progress=True)
     try:
-        build_app(assistant).queue().launch(
+        build_app(assistant).queue(default_concurrency_limit=settings.ui_concurrency).launch(
             server_name=host or settings.ui_host,
             server_port=port or settings.ui_port,
             auth=auth_pairs(settings),
