@@ -83,6 +83,16 @@ class DiscoveryEvidence(BaseModel):
     diversity: float
 
 
+class LearningEvidence(BaseModel):
+    """How the learning policy placed the item: its share of the score and whether it explored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    policy_share: float = Field(description="What the policy added to (or took from) the static score.")
+    explored: bool = Field(description="Placed by an exploration draw, to learn what the person thinks of it.")
+    propensity: float = Field(description="The probability the policy put it at its position.")
+
+
 class AttributeMatch(BaseModel):
     """An attribute the user asked for or liked that the item has."""
 
@@ -110,3 +120,4 @@ class Evidence(BaseModel):
     vector_similarity: float | None = None
     constraints_met: tuple[str, ...] = ()
     contributions: dict[str, float] = Field(default_factory=dict)
+    learning: LearningEvidence | None = Field(default=None, description="Set when the learning policy ranked.")

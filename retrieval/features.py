@@ -49,6 +49,10 @@ FEATURES: Mapping[str, RankingFeature] = {
 }
 
 
+POLICY_LABEL = "what people's reactions to earlier suggestions taught the ranking"
+"""The learning policy's share of a score (``contributions["policy"]``, see :mod:`retrieval.policy`)."""
+
+
 def evidence_sources(features: Mapping[str, float]) -> tuple[str, ...]:
     """The candidate sources that found an item: the features that are evidence about this request."""
     return tuple(name for name in features if name in FEATURES and FEATURES[name].origin == "source")
@@ -57,4 +61,5 @@ def evidence_sources(features: Mapping[str, float]) -> tuple[str, ...]:
 def describe_contributions(contributions: Mapping[str, float], most: int = 3) -> str:
     """The features that raised a score most, in plain words with their shares."""
     raised = sorted(((value, name) for name, value in contributions.items() if value > 0), reverse=True)[:most]
-    return "; ".join(f"{FEATURES[name].label if name in FEATURES else name} (+{value:.2f})" for value, name in raised)
+    labels = {**{name: feature.label for name, feature in FEATURES.items()}, "policy": POLICY_LABEL}
+    return "; ".join(f"{labels.get(name, name)} (+{value:.2f})" for value, name in raised)

@@ -54,12 +54,26 @@ class Discovery:
 
 
 @dataclass(frozen=True)
+class PolicyChoice:
+    """How the learning policy (:mod:`retrieval.policy`) placed an item: what it logs and what "why" shows."""
+
+    context: dict[str, float]
+    """The policy's feature vector of the item in its list (the ranking features scaled over the pool)."""
+    propensity: float
+    """The probability that the policy put this item at this position, given the positions before it."""
+    explored: bool
+    """Placed by an exploration draw rather than by the learned order."""
+
+
+@dataclass(frozen=True)
 class RankedCandidate:
     candidate: Candidate
     score: float
     contributions: dict[str, float]
     discovery: Discovery | None = None
     """Set when exposure-aware re-ranking brought the item into the list."""
+    policy: PolicyChoice | None = None
+    """Set when the learning policy ranked the list (its share is ``contributions["policy"]``)."""
 
 
 class Ranker(Protocol):

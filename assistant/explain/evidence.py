@@ -16,6 +16,7 @@ from retrieval.evidence import (
     ConversationEvidence,
     DiscoveryEvidence,
     Evidence,
+    LearningEvidence,
     PathEvidence,
     PathNodeEvidence,
 )
@@ -35,6 +36,15 @@ def _discovery(ranked: RankedCandidate) -> DiscoveryEvidence | None:
         likes=found.likes,
         typical_likes=found.typical_likes,
         diversity=found.diversity,
+    )
+
+
+def _learning(ranked: RankedCandidate) -> LearningEvidence | None:
+    choice = ranked.policy
+    if choice is None:
+        return None
+    return LearningEvidence(
+        policy_share=ranked.contributions.get("policy", 0.0), explored=choice.explored, propensity=choice.propensity
     )
 
 
@@ -58,6 +68,7 @@ class EvidenceBuilder:
             vector_similarity=round(candidate.features["vector"], 4) if "vector" in candidate.features else None,
             constraints_met=tuple(request.constraints.satisfied_by(item)),
             contributions=ranked.contributions,
+            learning=_learning(ranked),
         )
 
     def _paths(self, candidate: Candidate, request: RetrievalRequest) -> tuple[PathEvidence, ...]:

@@ -6,6 +6,7 @@ from assistant.explain.templates import count_facts, discovery_fact
 from assistant.types import Recommendation
 from kg.catalogue import Item
 from kg.schema import CatalogueSchema
+from retrieval.evidence import LearningEvidence
 from retrieval.features import describe_contributions
 
 
@@ -25,9 +26,30 @@ def why_text(item: Item, recommendation: Recommendation, schema: CatalogueSchema
         )
     if recommendation.evidence.constraints_met:
         lines.append(f"- It meets your limits: {'; '.join(recommendation.evidence.constraints_met)}.")
+    if (learning := recommendation.evidence.learning) is not None:
+        lines += learning_lines(learning, recommendation.score)
     raised = describe_contributions(recommendation.evidence.contributions)
     lines.append(f"- It ranked with a score of {recommendation.score:.2f}; what counted most: {raised}.")
     return "\n".join(lines)
+
+
+def learning_lines(learning: LearningEvidence, score: float) -> list[str]:
+    """The learning policy's part: its share of the score, and whether the item was shown to learn."""
+    lines = []
+    if learning.policy_share:
+        static = score - learning.policy_share
+        share = abs(learning.policy_share) / (abs(static) + abs(learning.policy_share))
+        direction = "raised" if learning.policy_share > 0 else "lowered"
+        lines.append(
+            f"- What people's reactions to earlier suggestions taught the ranking {direction} its score by "
+            f"{abs(learning.policy_share):.2f} (about {share:.0%} of it)."
+        )
+    if learning.explored:
+        lines.append(
+            f"- It was shown partly to learn what you think of it: the ranking would have put another film here "
+            f"(a chance of {learning.propensity:.0%} for this place)."
+        )
+    return lines
 
 
 def not_suggested_text(item_id: str, item: Item | None) -> str:

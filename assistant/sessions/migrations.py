@@ -42,7 +42,22 @@ def _m002_suggestions_by_turn(connection: sqlite3.Connection) -> None:
     connection.execute("CREATE INDEX IF NOT EXISTS suggestions_by_turn ON suggestions (session_id, turn)")
 
 
-MIGRATIONS: tuple[Migration, ...] = (_m001_sessions, _m002_suggestions_by_turn)
+def _m003_impression_log(connection: sqlite3.Connection) -> None:
+    """The lists shown and the reactions to them, which the learning policy is trained on."""
+    connection.execute(
+        "CREATE TABLE IF NOT EXISTS impressions (list_id TEXT NOT NULL, session_id TEXT NOT NULL, "
+        "item_id TEXT NOT NULL, position INTEGER NOT NULL, score REAL NOT NULL, context TEXT NOT NULL, "
+        "propensity REAL NOT NULL, explored INTEGER NOT NULL, at REAL NOT NULL, PRIMARY KEY (list_id, item_id))"
+    )
+    connection.execute("CREATE INDEX IF NOT EXISTS impressions_by_session ON impressions (session_id, item_id)")
+    connection.execute(
+        "CREATE TABLE IF NOT EXISTS reactions (event_id TEXT PRIMARY KEY, list_id TEXT NOT NULL, "
+        "item_id TEXT NOT NULL, session_id TEXT NOT NULL, kind TEXT NOT NULL, at REAL NOT NULL)"
+    )
+    connection.execute("CREATE INDEX IF NOT EXISTS reactions_by_session ON reactions (session_id)")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_m001_sessions, _m002_suggestions_by_turn, _m003_impression_log)
 """Applied in order; the schema version of a file is how many of them it has had."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -258,3 +258,41 @@ class UserEdgeQueries:
         )
         self.user_edges = f"MATCH (u:{user} {{id: $user}})-[e]->(i:{item}) RETURN type(e) AS type, i.id AS id"
         self.forget_user = f"MATCH (u:{user} {{id: $user}}) DETACH DELETE u"
+
+
+# ------------------------------------------------------------ impression log
+# Lists shown and reactions to them (assistant.sessions.impressions); kept by session, like the sessions above.
+
+LOG_IMPRESSIONS = (
+    "UNWIND $rows AS row CREATE (:ShownItem {list_id: row.list_id, session: row.session, item_id: row.item_id, "
+    "position: row.position, score: row.score, context: row.context, propensity: row.propensity, "
+    "explored: row.explored, at: row.at})"
+)
+SHOWN_IN_LIST = (
+    "MATCH (i:ShownItem {list_id: $list}) RETURN collect([i.list_id, i.session, i.item_id, i.position, i.score, "
+    "i.context, i.propensity, i.explored, i.at]) AS rows"
+)
+REACTION_KNOWN = "MATCH (r:ItemReaction {event_id: $event}) RETURN count(r) AS known"
+LOG_REACTION = (
+    "CREATE (:ItemReaction {event_id: $event, list_id: $list, item_id: $item, kind: $kind, session: $session, at: $at})"
+)
+LATEST_LIST_WITH = (
+    "MATCH (i:ShownItem {session: $session, item_id: $item}) RETURN i.list_id AS list_id ORDER BY i.at DESC LIMIT 1"
+)
+SESSION_IMPRESSIONS = (
+    "MATCH (i:ShownItem {session: $session}) RETURN collect([i.list_id, i.session, i.item_id, i.position, i.score, "
+    "i.context, i.propensity, i.explored, i.at]) AS rows"
+)
+SESSION_REACTIONS = (
+    "MATCH (r:ItemReaction {session: $session}) "
+    "RETURN collect([r.list_id, r.item_id, r.kind, r.session, r.event_id, r.at]) AS rows"
+)
+ALL_IMPRESSIONS = (
+    "MATCH (i:ShownItem) RETURN collect([i.list_id, i.session, i.item_id, i.position, i.score, i.context, "
+    "i.propensity, i.explored, i.at]) AS rows"
+)
+ALL_REACTIONS = (
+    "MATCH (r:ItemReaction) RETURN collect([r.list_id, r.item_id, r.kind, r.session, r.event_id, r.at]) AS rows"
+)
+DELETE_SESSION_IMPRESSIONS = "MATCH (i:ShownItem {session: $session}) DETACH DELETE i"
+DELETE_SESSION_REACTIONS = "MATCH (r:ItemReaction {session: $session}) DETACH DELETE r"

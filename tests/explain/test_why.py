@@ -8,7 +8,14 @@ from assistant.explain.why import not_suggested_text, why_text
 from assistant.types import ItemCard, Recommendation
 from kg.catalogue import Item
 from kg.schema import MOVIE_SCHEMA
-from retrieval.evidence import CollaborativeEvidence, ConversationEvidence, Evidence, PathEvidence, PathNodeEvidence
+from retrieval.evidence import (
+    CollaborativeEvidence,
+    ConversationEvidence,
+    Evidence,
+    LearningEvidence,
+    PathEvidence,
+    PathNodeEvidence,
+)
 
 pytestmark = pytest.mark.fast
 ALIEN = Item("1214", "Alien", 1979, {"genres": ("Horror", "Sci-Fi"), "directors": ("Ridley Scott",)})
@@ -86,3 +93,24 @@ def test_why_says_when_re_ranking_brought_a_pick_in() -> None:
         "that score alone would have listed; by score alone it ranked 14, and the variety setting was 1.5."
     ) in text.splitlines()
     assert "less-known" not in why_text(ALIEN, stored(), MOVIE_SCHEMA)
+
+
+def test_why_gives_the_learning_policys_share_and_says_when_the_film_was_explored() -> None:
+    recommendation = stored()
+    learned = recommendation.evidence.model_copy(
+        update={
+            "contributions": {"graph": 1.2, "policy": 0.3},
+            "learning": LearningEvidence(policy_share=0.3, explored=True, propensity=0.05),
+        }
+    )
+    lines = why_text(ALIEN, recommendation.model_copy(update={"evidence": learned}), MOVIE_SCHEMA).splitlines()
+    assert lines[3] == (
+        "- What people's reactions to earlier suggestions taught the ranking raised its score by 0.30 "
+        "(about 27% of it)."
+    )
+    assert lines[4].startswith("- It was shown partly to learn what you think of it: the ranking would have put")
+    assert "what people's reactions to earlier suggestions taught the ranking (+0.30)" in lines[5]
+    plain = learned.model_copy(update={"learning": LearningEvidence(policy_share=0.0, explored=False, propensity=1)})
+    assert "learn what you think" not in why_text(
+        ALIEN, recommendation.model_copy(update={"evidence": plain}), MOVIE_SCHEMA
+    )
