@@ -15,14 +15,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from assistant.errors import InvalidInput
 from assistant.explain.profile_text import profile_entries
 from assistant.explain.welcome import HISTORY_SHOWN, Welcome, greeting
+from assistant.learning.learn import learn
+from assistant.learning.reactions import ReactionRecorder
 from assistant.llm.gate import GateLoad
+from assistant.sessions.impression_stores import impression_log_for
+from assistant.sessions.impressions import ImpressionLog, exported
 from assistant.sessions.locks import SessionLocks
 from assistant.sessions.notice import storage_note
 from assistant.sessions.profile import PreferenceDelta, UserProfile
@@ -33,6 +37,7 @@ from assistant.settings import Settings
 from assistant.turn.pipeline import TurnPipeline
 from assistant.turn.trace import TurnTrace
 from assistant.types import ProfileEntry, Reply, WhyAnswer
+from assistant.understanding.reactions import implied_reactions
 from assistant.validation import checked_message, checked_session
 from assistant.wiring import Parts, build_pipeline
 from kg.catalogue import Catalogue
@@ -59,6 +64,8 @@ class Assistant:
         self.parts = Parts(settings, catalogue, chat_model, graph, vector_index, sessions)
         self.pipeline: TurnPipeline = build_pipeline(self.parts)
         self._locks = SessionLocks()
+        self.impressions: ImpressionLog = impression_log_for(sessions)
+        self.reactions = ReactionRecorder(self.impressions, self.pipeline.rank.policy, settings.learn_every, self.learn)
 
     @classmethod
     def from_settings(
@@ -95,8 +102,10 @@ class Assistant:
         """Answer one user message and return every stage's output, the reply included."""
         session_id, message = self._checked_turn(session_id, text)
         with self._locks.of(session_id):
+            last = self.parts.sessions.last_suggestions(session_id)
             for event in self.pipeline.stream(session_id, message):
                 if isinstance(event, TurnTrace):
+                    self._log_turn(event, last)
                     return event
         raise AssertionError("the pipeline ended without a trace")
 
@@ -104,9 +113,11 @@ class Assistant:
         """Yield pieces of the reply text as they are written, then the full :class:`Reply`."""
         session_id, message = self._checked_turn(session_id, text)
         with self._locks.of(session_id):
+            last = self.parts.sessions.last_suggestions(session_id)
             for event in self.pipeline.stream(session_id, message):
                 if isinstance(event, TurnTrace):
                     assert event.reply is not None
+                    self._log_turn(event, last)
                     yield event.reply
                 else:
                     yield event.text
@@ -121,15 +132,21 @@ class Assistant:
         """The stored evidence of a suggestion made in this session; never a new story."""
         session_id = checked_session(session_id)
         stored = self.parts.sessions.recommendation(session_id, item_id) if item_id in self.catalogue.items else None
-        return self.pipeline.explain.why(session_id, item_id, stored)
+        answer = self.pipeline.explain.why(session_id, item_id, stored)
+        if answer.suggested:
+            self.reactions.react_quietly(session_id, item_id, "why")
+        return answer
 
     def why_picture(self, session_id: str, item_id: str) -> bytes | None:
         """PNG of the stored graph paths of a suggestion; None when it has none (or was not suggested)."""
         stored = self.parts.sessions.recommendation(checked_session(session_id), item_id)
         return self.pipeline.explain.picture(stored) if stored is not None else None
 
-    def feedback(self, session_id: str, item_id: str, kind: FeedbackKind) -> UserProfile:
-        """Record a thumbs up, thumbs down or "seen it" on an item."""
+    def feedback(self, session_id: str, item_id: str, kind: FeedbackKind, event_id: str = "") -> UserProfile:
+        """Record a thumbs up, thumbs down or "seen it" on an item, in the profile and, when the item was shown,
+        in the impression log against its latest list (``event_id``: the caller's id of the click; by default
+        one per list, item and kind, so a replay raises :class:`~assistant.sessions.impressions.ImpressionRefused`
+        and is not counted twice)."""
         session_id = checked_session(session_id)
         if item_id not in self.catalogue.items:
             raise InvalidInput(f"there is no item with id {item_id!r} in the catalogue")
@@ -137,10 +154,20 @@ class Assistant:
         if field is None:
             raise InvalidInput(f"feedback must be liked, disliked or seen, not {kind!r}")
         with self._locks.of(session_id):
+            self.reactions.react(session_id, item_id, kind, event_id)
             return self.pipeline.remember.apply(session_id, PreferenceDelta.model_validate({field: (item_id,)}))
 
     def profile(self, session_id: str) -> UserProfile:
         return self.parts.sessions.load_profile(checked_session(session_id))
+
+    def feedback_log(self, session_id: str) -> dict[str, Any]:
+        """The lists shown to the session and its reactions, as ``concierge profile show`` exports them."""
+        return exported(*self.impressions.session_log(checked_session(session_id)))
+
+    def learn(self, progress: bool = False) -> dict[str, Any]:
+        """Refit the learning policy from the log and promote it when off-policy evaluation says it is not worse."""
+        settings = self.settings
+        return learn(self.impressions, settings.policy_path, settings.feedback_interactions_path, progress=progress)
 
     def profile_entries(self, session_id: str) -> list[ProfileEntry]:
         """The profile as labelled entries, each removable with :meth:`update_profile`."""
@@ -166,6 +193,7 @@ class Assistant:
         session_id = checked_session(session_id)
         with self._locks.of(session_id):
             self.pipeline.remember.mirror.forget(session_id)
+            self.impressions.delete_session(session_id)
             self.parts.sessions.delete_session(session_id)
 
     # Visitors: who comes back to which conversation -------------------------
@@ -220,6 +248,15 @@ class Assistant:
     def storage_note(self, visit: Visit) -> str:
         """One line on what is stored about a person, where, and how to delete it."""
         return storage_note(self.settings, visit.logged_in, mirrored=self.parts.graph is not None)
+
+    def _log_turn(self, trace: TurnTrace, last_suggestions: list[str]) -> None:
+        """The reactions the message implied to the last list, then the list this turn showed."""
+        assert trace.session_id is not None
+        if trace.understanding is not None:
+            for item_id, kind in implied_reactions(trace.understanding.delta, last_suggestions):
+                self.reactions.react_quietly(trace.session_id, item_id, kind)
+        if trace.recommendations:
+            self.reactions.record_list(trace.session_id, trace.ranked)
 
     def _checked_turn(self, session_id: str, text: str) -> tuple[str, str]:
         return checked_session(session_id), checked_message(text, self.settings.max_message_chars)

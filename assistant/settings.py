@@ -169,6 +169,24 @@ class Settings(BaseSettings):
         "how often the ranker shows it to everyone; 0 keeps the score order. The default is chosen on the validation "
         "items of `python -m bench.fairness` (see the README); a person asking for hidden gems raises it.",
     )
+    exploration: float = Field(
+        default=0.1,
+        ge=0,
+        le=0.5,
+        description="Learning policy (CONCIERGE_EXPLORATION): the chance that a list position is filled by a draw "
+        "among the best unshown candidates the law allowed, to learn what people think of them; 0 turns exploring "
+        "off (the learned order, or today's static order before anything was learned).",
+    )
+    learning: bool = Field(
+        default=True,
+        description="Whether the learning policy ranks and learns online from reactions; false: the static ranking.",
+    )
+    learn_every: int = Field(
+        default=0,
+        ge=0,
+        description="Run `concierge learn` (refit, off-policy check, promote) after every N logged reactions; 0: never "
+        "on its own.",
+    )
     max_message_chars: int = Field(default=4000, ge=1)
     min_liked_rating: float = Field(
         default=4.0, description="Ratings at or above this count as a like in interactions."
@@ -252,6 +270,16 @@ class Settings(BaseSettings):
     def session_key_path(self) -> Path:
         """The key signing browser tokens when ``session_secret`` is unset."""
         return self.data_dir / "session.key"
+
+    @property
+    def policy_path(self) -> Path:
+        """The learning policy shared by every session of this catalogue (``concierge learn`` promotes into it)."""
+        return self.data_dir / "policy.json"
+
+    @property
+    def feedback_interactions_path(self) -> Path:
+        """The likes and dislikes of the impression log as scorer training rows (written by ``concierge learn``)."""
+        return self.data_dir / "feedback-interactions.csv"
 
     @property
     def profile_db(self) -> Path:

@@ -50,6 +50,7 @@ from retrieval.filters import ConstraintFilter
 from retrieval.fusion import load_fusion_weights
 from retrieval.ranking import DEFAULT_WEIGHTS, Ranker, ScorerRanker, WeightedSumRanker
 from retrieval.reranking import scaled_exposure
+from retrieval.policy import SharedPolicy
 from retrieval.scorer.scorer import CONFIG_FILE
 from retrieval.scorer.serving import load_catalogue_scorer, scorer_exposure
 from retrieval.scorer.vectors import CATALOGUE_VECTORS
@@ -164,7 +165,8 @@ def build_rank_stage(settings: Settings, catalogue: Catalogue, ranker: Ranker, c
         return colike.popularity()
 
     likes = {item_id: colike.like_count(item_id) for item_id in catalogue.items}
-    return RankStage(ranker, settings.n_recommendations, settings.diversity, exposure, likes)
+    policy = SharedPolicy(settings.policy_path, settings.exploration) if settings.learning else None
+    return RankStage(ranker, settings.n_recommendations, settings.diversity, exposure, likes, policy)
 
 
 def _stored_exposure(settings: Settings, catalogue: Catalogue, ranker: ScorerRanker) -> dict[str, int]:

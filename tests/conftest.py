@@ -24,6 +24,10 @@ from assistant.understanding.linking import EntityLinker
 from kg.catalogue import Catalogue, load_catalogue
 from retrieval.collaborative import CoLikeIndex
 
+os.environ.setdefault("CONCIERGE_LEARNING", "false")
+"""The suite's other tests pin the static ranking; the learning policy's tests turn it on in their settings (a
+policy learned by one test would otherwise reorder another's lists, across runs of the cached data directory)."""
+
 SMALL_CATALOGUE_ITEMS = 400
 """The fast tier's catalogue: the demo's most rated films, enough for every turn rule to find its titles."""
 

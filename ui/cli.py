@@ -1,4 +1,4 @@
-"""The ``concierge`` command line: ingest, ask, chat, why, feedback, profile, train-scorer, ui, mcp.
+"""The ``concierge`` command line: ingest, ask, chat, why, feedback, profile, learn, train-scorer, ui, mcp.
 
 Every command reads the one Settings object (so ``CONCIERGE_*`` variables
 apply) and reports bad input as a one-line error with exit status 2, never a
@@ -129,14 +129,54 @@ def _session_store(settings: Settings, need_graph: bool = False) -> Iterator[tup
 
 def cmd_profile(args: argparse.Namespace) -> int:
     deleting = args.action == "delete"
+    import json
+
+    from assistant.sessions.impression_stores import impression_log_for
+    from assistant.sessions.impressions import exported
+
     with _session_store(_settings(args), need_graph=deleting) as (store, graph):
+        log = impression_log_for(store)
         if not deleting:
-            print(store.load_profile(args.session).model_dump_json(indent=2))
+            shown = {**store.load_profile(args.session).model_dump(mode="json")}
+            shown["feedback_log"] = exported(*log.session_log(args.session))
+            print(json.dumps(shown, indent=2))
             return 0
         if graph is not None:
             graph.forget_user(args.session)  # first, so that a graph that is down leaves the session whole
+        log.delete_session(args.session)
         store.delete_session(args.session)
     print(f"deleted everything stored for session {args.session!r}, in the profile store and the graph")
+    return 0
+
+
+def cmd_learn(args: argparse.Namespace) -> int:
+    import json
+
+    from assistant.learning.learn import learn, rollback
+    from assistant.sessions.impression_stores import impression_log_for
+    from retrieval.policy import LinearPolicy, read_policy
+
+    settings = _settings(args)
+    if args.rollback:
+        try:
+            restored = rollback(settings.policy_path)
+        except FileNotFoundError as exc:
+            print(f"concierge: error: {exc}", file=sys.stderr)
+            return 1
+        print(f"the policy is back at version {restored.version}")
+        return 0
+    if args.report:
+        policy = read_policy(settings.policy_path) or LinearPolicy()
+        print(json.dumps(policy.describe(), indent=2))
+        return 0
+    with _session_store(settings) as (store, _):
+        report = learn(
+            impression_log_for(store), settings.policy_path, settings.feedback_interactions_path, progress=True
+        )
+    print(json.dumps(report, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(("promoted: " if report["promote"] else "kept the current policy: ") + report["reason"], file=sys.stderr)
     return 0
 
 
@@ -350,6 +390,14 @@ def build_parser() -> argparse.ArgumentParser:
     comentions.add_argument("--out", type=Path, help="where to write them (default: the data directory)")
     comentions.set_defaults(handler=cmd_learn_comentions)
 
+    learning = commands.add_parser(
+        "learn", help="refit the learning policy from the impression log; promote it only if it is not worse"
+    )
+    learning.add_argument("--json", type=Path, help="also write the report as JSON here")
+    learning.add_argument("--report", action="store_true", help="print the policy in use and learn nothing")
+    learning.add_argument("--rollback", action="store_true", help="put the policy before the last promotion back")
+    learning.set_defaults(handler=cmd_learn)
+
     ui = commands.add_parser("ui", help="start the Gradio web UI")
     ui.add_argument("--host", default=None)
     ui.add_argument("--port", type=int, default=None)
@@ -369,6 +417,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from assistant.learning.turns import TurnsFileError
     from kg.catalogue import CatalogueError
     from kg.errors import GraphUnavailable, StoreNewerThanCode
+    from retrieval.policy import PolicyFileError
     from retrieval.scorer.interactions import ScorerInputError
 
     args = build_parser().parse_args(argv)
@@ -377,7 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InvalidInput, CatalogueError, ScorerInputError, NotAWeightedSum, TurnsFileError) as exc:
         print(f"concierge: error: {exc}", file=sys.stderr)
         return 2
-    except (ProfileStoreUnavailable, GraphUnavailable, StoreNewerThanCode) as exc:
+    except (ProfileStoreUnavailable, GraphUnavailable, StoreNewerThanCode, PolicyFileError) as exc:
         print(f"concierge: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

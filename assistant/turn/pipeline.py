@@ -137,5 +137,5 @@ class TurnPipeline:
         trace.pool, trace.notes = tuple(retrieved.pool), retrieved.notes
         filtered = self.filter.run(retrieved.pool, request)
         trace.allowed, trace.dropped = tuple(filtered.allowed), filtered.dropped
-        trace.ranked = tuple(self.rank.run(filtered.allowed, request, n))
+        trace.ranked = tuple(self.rank.run(filtered.allowed, request, n, explore=trace.session_id is not None))
         trace.recommendations = tuple(self.explain.run(trace.ranked, request))
