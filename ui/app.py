@@ -295,20 +295,24 @@ class ConciergeUI:
                         buttons.append((why, up, down, seen))
             profile_outputs = [profile_list, entry]
             why_outputs = [why_panel, why_text, why_image]
-            for trigger in (box.submit, send.click):
+            for trigger, api_name in ((box.submit, "chat"), (send.click, "send")):
                 trigger(
                     self.respond,
                     inputs=[box, chatbot, session, shown],
                     outputs=[chatbot, box, shown, *slot_components, *why_outputs, *profile_outputs],
+                    api_name=api_name,
                 )
             for slot, (why, up, down, seen) in enumerate(buttons):
                 group, _, status = slot_components[3 * slot : 3 * slot + 3]
-                why.click(_bind(self.why, slot), inputs=[session, shown], outputs=why_outputs)
+                why.click(
+                    _bind(self.why, slot), inputs=[session, shown], outputs=why_outputs, api_name=f"why_{slot + 1}"
+                )
                 for button, kind in ((up, "liked"), (down, "disliked"), (seen, "seen")):
                     button.click(
                         _bind(self.feedback, slot, kind),
                         inputs=[session, shown],
                         outputs=[group, status, *profile_outputs],
+                        api_name=f"{kind}_{slot + 1}",
                     )
             close_why.click(lambda: gr.update(visible=False), outputs=why_panel)
             remove.click(self.remove_entry, inputs=[entry, session], outputs=profile_outputs)
