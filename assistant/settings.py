@@ -19,6 +19,8 @@ from kg.graph.config import GraphConfig
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_CATALOGUE = REPO_ROOT / "data" / "demo"
 COMENTIONS_FILE = "comentions.json.gz"
+TurnStage = Literal["understand", "remember", "retrieve", "filter", "rank", "explain", "reply", "commit", "mirror"]
+"""Where a turn can be stopped by ``crash_at_stage``: its stages in order, the commit, then the graph mirror."""
 
 
 class Settings(BaseSettings):
@@ -188,6 +190,11 @@ class Settings(BaseSettings):
         "on its own.",
     )
     max_message_chars: int = Field(default=4000, ge=1)
+    crash_at_stage: TurnStage | None = Field(
+        default=None,
+        description="Tests only: the process kills itself (SIGKILL) when a turn reaches this stage ('commit': inside "
+        "the store's transaction, after its writes), to show that a turn is stored whole or not at all.",
+    )
     min_liked_rating: float = Field(
         default=4.0, description="Ratings at or above this count as a like in interactions."
     )

@@ -29,6 +29,7 @@ from assistant.llm.gate import GatedChatModel, GenerationGate
 from assistant.sessions.mirror import GraphMirror
 from assistant.sessions.store import SessionStore, open_session_store
 from assistant.settings import Settings
+from assistant.turn.crash import StageCrash
 from assistant.turn.explain import ExplainStage
 from assistant.turn.filter import FilterStage
 from assistant.turn.pipeline import TurnPipeline
@@ -135,6 +136,7 @@ def build_pipeline(parts: Parts) -> TurnPipeline:
             settings, catalogue, build_ranker(settings, catalogue, parts.vector_index, embedder), colike
         ),
         explain=explain,
+        crash=StageCrash(settings.crash_at_stage),
         reply=ReplyStage(ReplyWriter(chat_model, ReplyTextChecker(linker)), explain, catalogue),
         turn_deadline_s=settings.turn_deadline_s,
     )

@@ -34,10 +34,11 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from assistant.errors import ProfileStoreUnavailable
+from assistant.sessions.exchange import BeforeCommit, Exchange, nothing
 from assistant.sessions.profile import UserProfile
 from assistant.types import Recommendation
 from kg.errors import GraphUnavailable
-from kg.graph.user_data import SessionData
+from kg.graph.user_data import SessionData, TurnWrites
 from kg.store import GraphStore
 
 T = TypeVar("T")
@@ -67,6 +68,17 @@ class GraphSessionStore:
     def append_turn(self, session_id: str, role: str, content: str) -> int:
         """Store one utterance; returns its position in the session."""
         return self._guard(lambda: self._sessions.append_turn(session_id, role, content), "turn append")
+
+    def commit_turn(self, session_id: str, exchange: Exchange, before_commit: BeforeCommit = nothing) -> int:
+        """One write transaction on the server (a transaction function): the whole message, or nothing of it."""
+        writes = TurnWrites(
+            profile_json=exchange.profile.model_dump_json(),
+            message=exchange.message,
+            reply=exchange.reply,
+            item_ids=[rec.item.id for rec in exchange.recommendations],
+            recommendations_json=[rec.model_dump_json() for rec in exchange.recommendations],
+        )
+        return self._guard(lambda: self._sessions.commit_turn(session_id, writes, before_commit), "turn commit")
 
     def history(self, session_id: str, limit: int = 20) -> list[tuple[str, str]]:
         """The last ``limit`` (role, content) pairs, oldest first."""

@@ -8,8 +8,10 @@ evidence, the last answer's items in the order shown) without touching disk.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from assistant.sessions.exchange import BeforeCommit, Exchange, nothing
 from assistant.sessions.profile import UserProfile
 from assistant.types import Recommendation
 
@@ -46,6 +48,20 @@ class InMemorySessionStore:
             turns.append((role, content))
             return len(turns) - 1
 
+    def commit_turn(self, session_id: str, exchange: Exchange, before_commit: BeforeCommit = nothing) -> int:
+        """The session after the message is built aside and put in place in one step, so a failure leaves the old."""
+        with self._lock:
+            before = self._sessions.get(session_id, _Session())
+            position = len(before.turns)
+            after = _Session(
+                profile=exchange.profile,
+                turns=[*before.turns, ("user", exchange.message), ("assistant", exchange.reply)],
+                suggestions=_with_suggestions(before.suggestions, position, exchange.recommendations),
+            )
+            before_commit()
+            self._sessions[session_id] = after
+            return position
+
     def history(self, session_id: str, limit: int = 20) -> list[tuple[str, str]]:
         with self._lock:
             session = self._sessions.get(session_id)
@@ -54,9 +70,7 @@ class InMemorySessionStore:
     def save_recommendations(self, session_id: str, turn: int, recommendations: list[Recommendation]) -> None:
         with self._lock:
             session = self._session(session_id)
-            resuggested = {rec.item.id for rec in recommendations}
-            session.suggestions = [entry for entry in session.suggestions if entry[1].item.id not in resuggested]
-            session.suggestions += [(turn, rec) for rec in recommendations]
+            session.suggestions = _with_suggestions(session.suggestions, turn, recommendations)
 
     def recommendation(self, session_id: str, item_id: str) -> Recommendation | None:
         with self._lock:
@@ -83,3 +97,11 @@ class InMemorySessionStore:
     def delete_session(self, session_id: str) -> None:
         with self._lock:
             self._sessions.pop(session_id, None)
+
+
+def _with_suggestions(
+    stored: list[tuple[int, Recommendation]], turn: int, recommendations: Sequence[Recommendation]
+) -> list[tuple[int, Recommendation]]:
+    """``stored`` with a turn's suggestions added; a re-suggested item keeps only its latest evidence."""
+    resuggested = {rec.item.id for rec in recommendations}
+    return [entry for entry in stored if entry[1].item.id not in resuggested] + [(turn, rec) for rec in recommendations]

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from assistant.sessions.exchange import BeforeCommit, Exchange, nothing
 from assistant.sessions.migrations import migrate
 from assistant.sessions.profile import UserProfile
 from assistant.types import Recommendation
@@ -46,23 +47,24 @@ class SqliteSessionStore:
 
     def save_profile(self, session_id: str, profile: UserProfile) -> None:
         with self._connect() as connection:
-            connection.execute(
-                "INSERT INTO profiles (session_id, profile, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT(session_id) DO UPDATE SET profile = excluded.profile, updated_at = excluded.updated_at",
-                (session_id, profile.model_dump_json(), time.time()),
-            )
+            _save_profile(connection, session_id, profile)
 
     def append_turn(self, session_id: str, role: str, content: str) -> int:
         """Store one utterance; returns its position in the session."""
         with self._connect() as connection:
-            (position,) = connection.execute(
-                "SELECT COALESCE(MAX(position) + 1, 0) FROM turns WHERE session_id = ?", (session_id,)
-            ).fetchone()
-            connection.execute(
-                "INSERT INTO turns (session_id, position, role, content, at) VALUES (?, ?, ?, ?, ?)",
-                (session_id, position, role, content, time.time()),
-            )
-        return int(position)
+            connection.execute("BEGIN IMMEDIATE")  # the position read and the insert, with no writer between
+            return _append_turn(connection, session_id, role, content)
+
+    def commit_turn(self, session_id: str, exchange: Exchange, before_commit: BeforeCommit = nothing) -> int:
+        """One transaction: the profile, the user turn, its suggestions and the reply commit together or not at all."""
+        with self._connect() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            _save_profile(connection, session_id, exchange.profile)
+            position = _append_turn(connection, session_id, "user", exchange.message)
+            _save_recommendations(connection, session_id, position, exchange.recommendations)
+            _append_turn(connection, session_id, "assistant", exchange.reply)
+            before_commit()
+        return position
 
     def history(self, session_id: str, limit: int = 20) -> list[tuple[str, str]]:
         """The last ``limit`` (role, content) pairs, oldest first."""
@@ -76,14 +78,7 @@ class SqliteSessionStore:
     def save_recommendations(self, session_id: str, turn: int, recommendations: list[Recommendation]) -> None:
         """Store a turn's suggestions in the order shown; a re-suggested item keeps only its latest evidence."""
         with self._connect() as connection:
-            connection.executemany(
-                "DELETE FROM suggestions WHERE session_id = ? AND item_id = ?",
-                [(session_id, rec.item.id) for rec in recommendations],
-            )
-            connection.executemany(
-                "INSERT INTO suggestions (session_id, item_id, turn, recommendation) VALUES (?, ?, ?, ?)",
-                [(session_id, rec.item.id, turn, rec.model_dump_json()) for rec in recommendations],
-            )
+            _save_recommendations(connection, session_id, turn, recommendations)
 
     def recommendation(self, session_id: str, item_id: str) -> Recommendation | None:
         """The stored suggestion of ``item_id`` in this session, if it was ever made."""
@@ -116,3 +111,35 @@ class SqliteSessionStore:
             connection.execute("DELETE FROM profiles WHERE session_id = ?", (session_id,))
             connection.execute("DELETE FROM turns WHERE session_id = ?", (session_id,))
             connection.execute("DELETE FROM suggestions WHERE session_id = ?", (session_id,))
+
+
+def _save_profile(connection: sqlite3.Connection, session_id: str, profile: UserProfile) -> None:
+    connection.execute(
+        "INSERT INTO profiles (session_id, profile, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT(session_id) DO UPDATE SET profile = excluded.profile, updated_at = excluded.updated_at",
+        (session_id, profile.model_dump_json(), time.time()),
+    )
+
+
+def _append_turn(connection: sqlite3.Connection, session_id: str, role: str, content: str) -> int:
+    (position,) = connection.execute(
+        "SELECT COALESCE(MAX(position) + 1, 0) FROM turns WHERE session_id = ?", (session_id,)
+    ).fetchone()
+    connection.execute(
+        "INSERT INTO turns (session_id, position, role, content, at) VALUES (?, ?, ?, ?, ?)",
+        (session_id, position, role, content, time.time()),
+    )
+    return int(position)
+
+
+def _save_recommendations(
+    connection: sqlite3.Connection, session_id: str, turn: int, recommendations: Sequence[Recommendation]
+) -> None:
+    connection.executemany(
+        "DELETE FROM suggestions WHERE session_id = ? AND item_id = ?",
+        [(session_id, rec.item.id) for rec in recommendations],
+    )
+    connection.executemany(
+        "INSERT INTO suggestions (session_id, item_id, turn, recommendation) VALUES (?, ?, ?, ?)",
+        [(session_id, rec.item.id, turn, rec.model_dump_json()) for rec in recommendations],
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from assistant.errors import ProfileStoreUnavailable
+from assistant.sessions.exchange import BeforeCommit, Exchange, nothing
 from assistant.sessions.graph import GraphSessionStore
 from assistant.sessions.profile import UserProfile
 from assistant.sessions.sqlite import SqliteSessionStore
@@ -31,6 +32,13 @@ class SessionStore(Protocol):
 
     def append_turn(self, session_id: str, role: str, content: str) -> int:
         """Store one utterance; returns its position, increasing within the session from 0."""
+        ...
+
+    def commit_turn(self, session_id: str, exchange: Exchange, before_commit: BeforeCommit = nothing) -> int:
+        """Store one message's profile, user turn, suggestions and reply in one transaction: all or none.
+
+        Returns the user turn's position; the suggestions are stored under it.
+        """
         ...
 
     def history(self, session_id: str, limit: int = 20) -> list[tuple[str, str]]:

@@ -1,10 +1,11 @@
-"""One turn as seven named stages: understand, remember, retrieve, filter, rank, explain, reply.
+"""One turn as seven named stages: understand, remember, retrieve, filter, rank, explain, reply; then one commit.
 
 :meth:`TurnPipeline.stream` runs them in that order for a session's message
 and yields the reply text as it is written, then the filled
-:class:`~assistant.turn.trace.TurnTrace`.  :meth:`TurnPipeline.recommend` runs
-retrieve to explain for a profile alone, with no storage and no LLM, which is
-what benchmarks score.
+:class:`~assistant.turn.trace.TurnTrace`; the message is stored, whole, only
+after the last piece (see :mod:`assistant.turn.remember`).
+:meth:`TurnPipeline.recommend` runs retrieve to explain for a profile alone,
+with no storage and no LLM, which is what benchmarks score.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from collections.abc import Iterator
 from assistant.explain.about import which_film_text
 from assistant.explain.profile_text import describe_delta
 from assistant.llm.gate import TURN_DEADLINE, TurnDeadline
+from assistant.sessions.exchange import Exchange
 from assistant.sessions.profile import UserProfile
+from assistant.turn.crash import StageCrash
 from assistant.turn.explain import ExplainStage
 from assistant.turn.filter import FilterStage
 from assistant.turn.rank import RankStage
@@ -42,6 +45,7 @@ class TurnPipeline:
         rank: RankStage,
         explain: ExplainStage,
         reply: ReplyStage,
+        crash: StageCrash | None = None,
         turn_deadline_s: float = 20.0,
     ) -> None:
         self.catalogue = catalogue
@@ -52,6 +56,7 @@ class TurnPipeline:
         self.rank = rank
         self.explain = explain
         self.reply = reply
+        self.crash = crash or StageCrash()
         self.turn_deadline_s = turn_deadline_s
 
     def stream(self, session_id: str, message: str) -> Iterator[TextPart | TurnTrace]:
@@ -73,12 +78,15 @@ class TurnPipeline:
 
     def _steps(self, session_id: str, message: str, deadline: TurnDeadline) -> Iterator[TextPart | TurnTrace]:
         trace = TurnTrace(message=message, session_id=session_id)
+        self.crash.reached("understand")
         understanding = self.understand.run(message, self.remember.last_suggestions(session_id))
         trace.understanding = understanding
-        remembered = self.remember.run(session_id, message, understanding.delta)
-        trace.profile, trace.turn = remembered.profile, remembered.turn
+        self.crash.reached("remember")
+        trace.profile = profile = self.remember.run(session_id, understanding.delta)
         final: list[Recommendation] = []
-        for piece in self._pieces(trace, remembered.profile, final):
+        pieces = self._pieces(trace, profile, final)
+        self.crash.reached("reply")
+        for piece in pieces:
             trace.texts.append(piece)
             yield piece
         if deadline.busy is not None:
@@ -88,7 +96,8 @@ class TurnPipeline:
             yield piece
         trace.recommendations = tuple(final)
         text = "".join(piece.text for piece in trace.texts)
-        self.remember.record_reply(session_id, remembered.turn, trace.recommendations, text)
+        exchange = Exchange(message=message, reply=text, profile=profile, recommendations=trace.recommendations)
+        trace.turn = self.remember.commit(session_id, exchange, understanding.delta, self.crash)
         trace.reply = Reply(
             session_id=session_id,
             text=text,
@@ -133,9 +142,13 @@ class TurnPipeline:
 
     def _rank_into(self, trace: TurnTrace, request: RetrievalRequest, n: int | None) -> None:
         trace.request = request
+        self.crash.reached("retrieve")
         retrieved = self.retrieve.run(request)
         trace.pool, trace.notes = tuple(retrieved.pool), retrieved.notes
+        self.crash.reached("filter")
         filtered = self.filter.run(retrieved.pool, request)
         trace.allowed, trace.dropped = tuple(filtered.allowed), filtered.dropped
+        self.crash.reached("rank")
         trace.ranked = tuple(self.rank.run(filtered.allowed, request, n, explore=trace.session_id is not None))
+        self.crash.reached("explain")
         trace.recommendations = tuple(self.explain.run(trace.ranked, request))

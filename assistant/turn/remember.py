@@ -1,25 +1,22 @@
-"""Stage 2, remember: the delta is applied to the profile and saved before anything else happens.
+"""Stage 2, remember: the delta is applied to the profile; the whole message is stored once its reply is written.
 
-A crash later in the turn therefore loses no preference.  This stage owns
-every write of a turn: the profile and the user's message now, the
-suggestions and the assistant's text once the reply is written.
+This stage owns every write of a turn.  The profile with the delta, the
+user's message, the suggestions and the assistant's text are committed by
+:meth:`RememberStage.commit` as one unit (one transaction of the session
+store), so a failure or a kill anywhere in the turn leaves the session as it
+was before the message or as it is after it, never between.  The graph's
+mirror of the likes is written after the commit: it is a copy, and the
+session store stays authoritative.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
+from assistant.sessions.exchange import Exchange
 from assistant.sessions.mirror import GraphMirror
 from assistant.sessions.profile import PreferenceDelta, UserProfile
 from assistant.sessions.store import SessionStore
+from assistant.turn.crash import StageCrash
 from assistant.types import Recommendation
-
-
-@dataclass(frozen=True)
-class Remembered:
-    profile: UserProfile
-    turn: int
 
 
 class RememberStage:
@@ -40,18 +37,19 @@ class RememberStage:
         return self.sessions.recommendation(session_id, item_id)
 
     def apply(self, session_id: str, delta: PreferenceDelta) -> UserProfile:
-        """Save the profile with ``delta`` applied, then mirror the item reactions into the graph."""
+        """Save the profile with ``delta`` applied, then mirror the item reactions (feedback outside a turn)."""
         profile = self.sessions.load_profile(session_id).apply(delta)
         self.sessions.save_profile(session_id, profile)
         self.mirror.record(session_id, delta)
         return profile
 
-    def run(self, session_id: str, message: str, delta: PreferenceDelta) -> Remembered:
-        profile = self.apply(session_id, delta)
-        return Remembered(profile=profile, turn=self.sessions.append_turn(session_id, "user", message))
+    def run(self, session_id: str, delta: PreferenceDelta) -> UserProfile:
+        """The profile the rest of the turn works with: the stored one with ``delta`` applied, not yet saved."""
+        return self.sessions.load_profile(session_id).apply(delta)
 
-    def record_reply(self, session_id: str, turn: int, recommendations: Sequence[Recommendation], text: str) -> None:
-        """Store what was suggested (the evidence "why?" answers from) and the assistant's text."""
-        if recommendations:
-            self.sessions.save_recommendations(session_id, turn, list(recommendations))
-        self.sessions.append_turn(session_id, "assistant", text)
+    def commit(self, session_id: str, exchange: Exchange, delta: PreferenceDelta, crash: StageCrash) -> int:
+        """Store the whole message in one transaction, then mirror its item reactions; the user turn's position."""
+        turn = self.sessions.commit_turn(session_id, exchange, lambda: crash.reached("commit"))
+        crash.reached("mirror")
+        self.mirror.record(session_id, delta)
+        return turn

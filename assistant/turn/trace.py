@@ -27,9 +27,9 @@ class TurnTrace:
     understanding: Understanding | None = None
     """understand: the intent and the preference delta, every name grounded."""
     profile: UserProfile | None = None
-    """remember: the profile after the delta, as saved."""
+    """remember: the profile after the delta (saved with the rest of the message at the commit)."""
     turn: int | None = None
-    """remember: the stored position of the user's message."""
+    """commit: the stored position of the user's message."""
     request: RetrievalRequest | None = None
     """retrieve: what the candidate sources were asked."""
     pool: tuple[Candidate, ...] = ()

@@ -12,6 +12,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 import neo4j
@@ -81,6 +82,17 @@ class UserData:
         return dict(edges)
 
 
+@dataclass(frozen=True)
+class TurnWrites:
+    """What one message stores, as the text this module keeps (the profile and suggestions as their JSON)."""
+
+    profile_json: str
+    message: str
+    reply: str
+    item_ids: list[str]
+    recommendations_json: list[str]
+
+
 class SessionData:
     """Profiles, dialogue turns and stored suggestions per session, each call one managed transaction.
 
@@ -123,14 +135,35 @@ class SessionData:
         self, session_id: str, turn: int, item_ids: list[str], recommendations_json: list[str]
     ) -> None:
         """Store a turn's suggestions in the order shown; a re-suggested item keeps only its latest one."""
-        params = {"session": session_id, "turn": int(turn), "items": item_ids, "recommendations": recommendations_json}
+        self._write(
+            lambda tx: _add_suggestions(tx, session_id, turn, item_ids, recommendations_json), "suggestions save"
+        )
 
-        def work(tx: neo4j.ManagedTransaction) -> None:
-            first = tx.run(queries.RESERVE_SHOWN, session=session_id, count=len(item_ids)).single(strict=True)["first"]
-            tx.run(queries.DROP_RESUGGESTED, session=session_id, items=item_ids).consume()
-            tx.run(queries.ADD_SUGGESTIONS, params, first=first).consume()
+    def commit_turn(
+        self,
+        session_id: str,
+        exchange: TurnWrites,
+        before_commit: Callable[[], None],
+    ) -> int:
+        """One write transaction: the profile, the user turn, its suggestions and the reply, all or none.
 
-        self._write(work, "suggestions save")
+        ``before_commit`` runs inside the transaction after its writes.  Returns the user turn's position.
+        """
+
+        def work(tx: neo4j.ManagedTransaction) -> int:
+            at = time.time()
+            tx.run(queries.SAVE_PROFILE, session=session_id, profile=exchange.profile_json, at=at).consume()
+            turn = {"session": session_id, "at": at}
+            position = int(
+                tx.run(queries.APPEND_TURN, turn, role="user", content=exchange.message).single(strict=True)["position"]
+            )
+            if exchange.item_ids:
+                _add_suggestions(tx, session_id, position, exchange.item_ids, exchange.recommendations_json)
+            tx.run(queries.APPEND_TURN, turn, role="assistant", content=exchange.reply).consume()
+            before_commit()
+            return position
+
+        return self._write(work, "turn commit")
 
     def recommendation(self, session_id: str, item_id: str) -> str | None:
         """The stored suggestion JSON of ``item_id`` in this session; None if it was never made."""
@@ -164,3 +197,12 @@ class SessionData:
             # Two instances created the same session at once, and a server whose MERGE takes no lock
             # (ArcadeDB) refused the second node.  It exists now, so a second try's MERGE finds it.
             return self._connection.write(work, what=what)
+
+
+def _add_suggestions(
+    tx: neo4j.ManagedTransaction, session_id: str, turn: int, item_ids: list[str], recommendations_json: list[str]
+) -> None:
+    first = tx.run(queries.RESERVE_SHOWN, session=session_id, count=len(item_ids)).single(strict=True)["first"]
+    tx.run(queries.DROP_RESUGGESTED, session=session_id, items=item_ids).consume()
+    params = {"session": session_id, "turn": int(turn), "items": item_ids, "recommendations": recommendations_json}
+    tx.run(queries.ADD_SUGGESTIONS, params, first=first).consume()

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import ProfileStoreUnavailable, StoreNewerThanCode
+from assistant.sessions.exchange import Exchange
 from assistant.sessions.graph import GraphSessionStore
 from assistant.sessions.memory import InMemorySessionStore
 from assistant.sessions.profile import PreferenceDelta, UserProfile
@@ -160,6 +161,52 @@ def test_delete_session_forgets_everything_of_that_session_only(store: SessionSt
     assert store.history(kept) == [("user", "I loved 7")]
     assert store.recommendation(kept, "8") == recommendation("8")
     store.delete_session(session())  # a session never seen: nothing to do, no error
+
+
+def exchange(message: str, *item_ids: str) -> Exchange:
+    profile = UserProfile().apply(PreferenceDelta(liked_items=item_ids))
+    return Exchange(message, f"Reply to {message}", profile, tuple(recommendation(item_id) for item_id in item_ids))
+
+
+def stored(store: SessionStore, sid: str) -> tuple[object, ...]:
+    return store.load_profile(sid), store.history(sid), store.suggested_ids(sid), store.last_suggestions(sid)
+
+
+def test_a_turn_commits_its_profile_utterances_and_suggestions_together(store: SessionStore) -> None:
+    sid = session()
+    assert store.commit_turn(sid, exchange("I loved 1", "1", "2")) == 0
+    assert store.commit_turn(sid, exchange("and 3", "3", "1")) == 2
+    assert store.load_profile(sid).liked == ["3", "1"]
+    assert store.history(sid) == [
+        ("user", "I loved 1"),
+        ("assistant", "Reply to I loved 1"),
+        ("user", "and 3"),
+        ("assistant", "Reply to and 3"),
+    ]
+    assert store.suggested_ids(sid) == ["2", "3", "1"] and store.last_suggestions(sid) == ["3", "1"]
+
+
+def test_a_turn_that_fails_inside_its_transaction_stores_nothing(store: SessionStore) -> None:
+    sid = session()
+    store.commit_turn(sid, exchange("I loved 1", "1"))
+    before = stored(store, sid)
+
+    def fail() -> None:
+        raise RuntimeError("failed before the commit")
+
+    with pytest.raises(RuntimeError, match="before the commit"):
+        store.commit_turn(sid, exchange("and 2", "2"), fail)
+    assert stored(store, sid) == before
+    assert store.commit_turn(sid, exchange("and 3", "3")) == 2
+
+
+def test_undecodable_bytes_in_a_turn_store_nothing_of_it(tmp_path: Path) -> None:
+    """The crash issue 19 found: a surrogate (undecodable bytes) used to fail the turn after its profile was saved."""
+    store = SqliteSessionStore(tmp_path / "profiles.sqlite3")
+    sid = session()
+    with pytest.raises(UnicodeEncodeError):
+        store.commit_turn(sid, exchange("I loved 1 \udcff", "1"))
+    assert stored(store, sid) == (UserProfile(), [], [], [])
 
 
 @pytest.mark.parametrize("text", HOSTILE)

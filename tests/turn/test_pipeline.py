@@ -6,11 +6,16 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.api import Assistant
+from assistant.sessions.memory import InMemorySessionStore
 from assistant.sessions.profile import UserProfile
+from assistant.settings import Settings
 from assistant.turn.trace import TurnTrace
+from kg.catalogue import Catalogue
 from retrieval.candidates import GRAPH_DOWN_NOTE
+from retrieval.vector_store import VectorIndex
 
 pytestmark = pytest.mark.fast
 MATRIX = "2571"
@@ -87,11 +92,14 @@ def test_a_graph_that_is_down_is_a_note_in_the_trace_and_the_reply(
     assert GRAPH_DOWN_NOTE in reply.notes and GRAPH_DOWN_NOTE in reply.text
 
 
-def test_the_profile_is_saved_before_retrieval_so_a_failure_loses_no_preference(
+def test_a_turn_that_fails_midway_leaves_the_session_as_before(
     scripted_assistant: Callable[..., Assistant], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assistant = scripted_assistant()
     sid = session()
+    assistant.chat(sid, "I loved Alien")
+    sessions = assistant.parts.sessions
+    before = (assistant.profile(sid), sessions.history(sid), sessions.suggested_ids(sid))
 
     def broken(*_: object) -> None:
         raise RuntimeError("retrieval broke")
@@ -99,7 +107,20 @@ def test_the_profile_is_saved_before_retrieval_so_a_failure_loses_no_preference(
     monkeypatch.setattr(assistant.pipeline.retrieve, "run", broken)
     with pytest.raises(RuntimeError, match="retrieval broke"):
         assistant.chat(sid, "I loved The Matrix")
+    assert (assistant.profile(sid), sessions.history(sid), sessions.suggested_ids(sid)) == before
+
+
+def test_a_chat_model_that_fails_still_stores_the_turn_with_the_template_reply(
+    small_settings: Settings, small_catalogue: Catalogue, small_vector_index: VectorIndex
+) -> None:
+    failing = FakeListChatModel(responses=["Here you go."], error_on_chunk_number=0)
+    assistant = Assistant(small_settings, small_catalogue, failing, None, small_vector_index, InMemorySessionStore())
+    sid = session()
+    reply = assistant.chat(sid, "I loved The Matrix")
+    assert reply.recommendations and reply.parts[0].source == "template"
     assert assistant.profile(sid).liked == [MATRIX]
+    assert assistant.parts.sessions.history(sid) == [("user", "I loved The Matrix"), ("assistant", reply.text)]
+    assert assistant.parts.sessions.last_suggestions(sid) == [rec.item.id for rec in reply.recommendations]
 
 
 def test_recommend_ranks_a_profile_without_storing_anything(scripted_assistant: Callable[..., Assistant]) -> None:
