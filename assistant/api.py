@@ -1,11 +1,13 @@
 """The public entry point: ``Assistant.chat``, ``why``, ``feedback`` and the profile.
 
-A thin facade: it validates input, takes the session's lock and hands the
-work to the turn pipeline (:mod:`assistant.turn`), whose seven stages are
-listed in the README's "What happens in one turn".  The profile is persisted
-before retrieval starts, so a later failure loses no preference; a graph or
-vector store that is down degrades the answer with a note instead of failing
-it (but when the sessions themselves are kept on the graph server,
+A thin facade: it validates input (:mod:`assistant.validation`, the checks
+every door shares), takes the session's lock and hands the work to the turn
+pipeline (:mod:`assistant.turn`), whose seven stages are listed in the
+README's "What happens in one turn".  A message is stored as one unit once
+its reply is written, so a failure leaves the session as it was; a chat model
+that fails is replaced by the checked templates, so its preferences are kept.
+A graph or vector store that is down degrades the answer with a note instead
+of failing it (but when the sessions themselves are kept on the graph server,
 ``profile_store="graph"``, the turn fails with
 :class:`~assistant.errors.ProfileStoreUnavailable`: a preference must not be
 lost).
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
@@ -38,13 +40,12 @@ from assistant.turn.pipeline import TurnPipeline
 from assistant.turn.trace import TurnTrace
 from assistant.types import ProfileEntry, Reply, WhyAnswer
 from assistant.understanding.reactions import implied_reactions
-from assistant.validation import checked_message, checked_session
+from assistant.validation import FeedbackKind, checked_feedback, checked_item, checked_message, checked_session
 from assistant.wiring import Parts, build_pipeline
 from kg.catalogue import Catalogue
 from kg.store import GraphStore
 from retrieval.vector_store import VectorIndex
 
-FeedbackKind = Literal["liked", "disliked", "seen"]
 FEEDBACK_FIELDS = {"liked": "liked_items", "disliked": "disliked_items", "seen": "seen_items"}
 
 
@@ -130,16 +131,16 @@ class Assistant:
 
     def why(self, session_id: str, item_id: str) -> WhyAnswer:
         """The stored evidence of a suggestion made in this session; never a new story."""
-        session_id = checked_session(session_id)
-        stored = self.parts.sessions.recommendation(session_id, item_id) if item_id in self.catalogue.items else None
-        answer = self.pipeline.explain.why(session_id, item_id, stored)
+        session_id, item_id = checked_session(session_id), checked_item(item_id, self.catalogue.items)
+        answer = self.pipeline.explain.why(session_id, item_id, self.parts.sessions.recommendation(session_id, item_id))
         if answer.suggested:
             self.reactions.react_quietly(session_id, item_id, "why")
         return answer
 
     def why_picture(self, session_id: str, item_id: str) -> bytes | None:
         """PNG of the stored graph paths of a suggestion; None when it has none (or was not suggested)."""
-        stored = self.parts.sessions.recommendation(checked_session(session_id), item_id)
+        session_id, item_id = checked_session(session_id), checked_item(item_id, self.catalogue.items)
+        stored = self.parts.sessions.recommendation(session_id, item_id)
         return self.pipeline.explain.picture(stored) if stored is not None else None
 
     def feedback(self, session_id: str, item_id: str, kind: FeedbackKind, event_id: str = "") -> UserProfile:
@@ -147,12 +148,8 @@ class Assistant:
         in the impression log against its latest list (``event_id``: the caller's id of the click; by default
         one per list, item and kind, so a replay raises :class:`~assistant.sessions.impressions.ImpressionRefused`
         and is not counted twice)."""
-        session_id = checked_session(session_id)
-        if item_id not in self.catalogue.items:
-            raise InvalidInput(f"there is no item with id {item_id!r} in the catalogue")
-        field = FEEDBACK_FIELDS.get(kind)
-        if field is None:
-            raise InvalidInput(f"feedback must be liked, disliked or seen, not {kind!r}")
+        session_id, item_id = checked_session(session_id), checked_item(item_id, self.catalogue.items)
+        field = FEEDBACK_FIELDS[checked_feedback(kind)]
         with self._locks.of(session_id):
             self.reactions.react(session_id, item_id, kind, event_id)
             return self.pipeline.remember.apply(session_id, PreferenceDelta.model_validate({field: (item_id,)}))

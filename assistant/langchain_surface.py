@@ -5,7 +5,9 @@
 text pieces then the reply).  ``as_tool`` lets another LangChain agent ask
 Concierge for recommendations; the tool returns compact JSON with the items'
 ids, titles and justifications, so the calling agent can only repeat facts
-that came from the catalogue.
+that came from the catalogue.  Input the API refuses (:mod:`assistant.validation`)
+is the tool's error, which the calling agent reads as the tool's answer
+("invalid input: ..."); the Runnable raises the API's ``InvalidInput``.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import Runnable, RunnableConfig
-from langchain_core.tools import StructuredTool
+from langchain_core.tools import StructuredTool, ToolException
 from pydantic import BaseModel, Field
 
+from assistant.errors import InvalidInput
 from assistant.types import Reply
 
 if TYPE_CHECKING:
@@ -70,7 +73,10 @@ def as_tool(assistant: Assistant) -> StructuredTool:
     """A tool another agent can call: recommendations with their justifications, as JSON."""
 
     def recommend(session_id: str, message: str) -> str:
-        reply = assistant.chat(session_id, message)
+        try:
+            reply = assistant.chat(session_id, message)
+        except InvalidInput as exc:
+            raise ToolException(f"invalid input: {exc}") from exc
         return json.dumps(
             {
                 "reply": reply.text,
@@ -91,4 +97,5 @@ def as_tool(assistant: Assistant) -> StructuredTool:
             "recommended titles and the facts each was chosen on."
         ),
         args_schema=ChatRequest,
+        handle_tool_error=True,
     )

@@ -172,7 +172,8 @@ def test_why_answers_from_stored_evidence(fast_assistant: Assistant) -> None:
     )
     answer = fast_assistant.why(sid, not_suggested)
     assert not answer.suggested and "have not suggested" in answer.text
-    assert "no item with id" in fast_assistant.why(sid, "no-such-id").text
+    with pytest.raises(InvalidInput, match="no item with id"):
+        fast_assistant.why(sid, "no-such-id")
 
 
 @pytest.mark.parametrize("text", ["", "   ", "x" * 5000])

@@ -67,7 +67,7 @@ class ConciergeUI:
 
     def respond(self, message: str, history: Messages, session_id: str, shown: list[str]) -> Iterator[tuple[Any, ...]]:
         """Stream one turn into the chat; cards, Why panel and profile change only when the reply changes them."""
-        said = [{"role": "user", "content": message}] if message.strip() else []
+        said = [{"role": "user", "content": _echoed(message)}] if message.strip() else []
         history = [*history, *said, {"role": "assistant", "content": ""}]
         waiting = self._busy_notice()
         if waiting:
@@ -86,7 +86,7 @@ class ConciergeUI:
                     yield (history, "", shown, *self._unchanged())
         except InvalidInput as exc:
             history[-1]["content"] = f"I could not take that message: {exc}."
-            yield (history, message, shown, *self._unchanged())
+            yield (history, _echoed(message), shown, *self._unchanged())
         except Exception:
             LOGGER.exception("turn failed")
             history[-1]["content"] = FAILURE
@@ -104,7 +104,11 @@ class ConciergeUI:
         """The Why? button of a card: the stored evidence of the film in that slot."""
         if slot >= len(shown):
             return tuple(self._closed_why())
-        return tuple(self._why_updates(session_id, shown[slot]))
+        try:
+            return tuple(self._why_updates(session_id, shown[slot]))
+        except InvalidInput as exc:
+            refused = f"I could not look that up: {exc}."
+            return (gr.update(visible=True), gr.update(value=refused), gr.update(value=None, visible=False))
 
     def feedback(self, slot: int, kind: str, session_id: str, shown: list[str]) -> tuple[Any, ...]:
         if slot >= len(shown):
@@ -332,6 +336,11 @@ def _welcome_messages(welcome: Welcome) -> Messages:
     if welcome.greeting:
         messages.append({"role": "assistant", "content": welcome.greeting})
     return messages
+
+
+def _echoed(text: str) -> str:
+    """Text as the page can show it: undecodable bytes (lone surrogates) as escapes, which JSON can carry."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _bind(handler: Callable[..., Any], *fixed: Any) -> Callable[..., Any]:

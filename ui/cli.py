@@ -1,19 +1,21 @@
 """The ``concierge`` command line: ingest, ask, chat, why, feedback, profile, learn, train-scorer, ui, mcp.
 
 Every command reads the one Settings object (so ``CONCIERGE_*`` variables
-apply) and reports bad input as a one-line error with exit status 2, never a
-traceback; a profile store that cannot be reached is a one-line error with
-status 1.
+apply) and reports bad input (arguments included) as a one-line error with
+exit status 2, never a traceback, checked by :mod:`assistant.validation`
+before any model or store is opened; a profile store that cannot be reached
+is a one-line error with status 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from assistant.settings import Settings
 
@@ -53,6 +55,20 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _checked(args: argparse.Namespace, settings: Settings) -> None:
+    """The arguments a command was given, checked as the API checks them, before anything is loaded."""
+    from assistant.validation import checked_item, checked_message, checked_session
+
+    if hasattr(args, "session"):
+        checked_session(args.session)
+    if hasattr(args, "text"):
+        checked_message(args.text, settings.max_message_chars)
+    if hasattr(args, "item_id"):
+        from kg.catalogue import load_catalogue
+
+        checked_item(args.item_id, load_catalogue(settings.catalogue).items)
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     with _assistant(args) as assistant:
         reply = assistant.chat(args.session, args.text)
@@ -64,6 +80,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from assistant.errors import InvalidInput
     from assistant.types import Reply
 
+    if isinstance(sys.stdin, io.TextIOWrapper):  # bytes that are not UTF-8 reach the check, which names them
+        sys.stdin.reconfigure(errors="surrogateescape")
     print("Concierge is ready. Type a message (\"why the second one?\" asks about a suggestion), or 'quit'.")
     with _assistant(args) as assistant:
         while True:
@@ -303,8 +321,15 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     return 0
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Arguments it cannot take are one line on stderr and exit status 2, as every other bad input is."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"concierge: error: {message} (see concierge --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="concierge", description="Conversational recommendation assistant.")
+    parser = _OneLineParser(prog="concierge", description="Conversational recommendation assistant.")
     parser.add_argument("--data-dir", help="where indexes and profiles live (default: settings)")
     parser.add_argument("--catalogue", help="catalogue directory (default: the shipped demo)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -422,6 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
+        _checked(args, _settings(args))
         return args.handler(args)
     except (InvalidInput, CatalogueError, ScorerInputError, NotAWeightedSum, TurnsFileError) as exc:
         print(f"concierge: error: {exc}", file=sys.stderr)
