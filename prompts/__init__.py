@@ -21,6 +21,17 @@ def load_prompt(name: str) -> str:
     return resource.read_text(encoding="utf-8").strip()
 
 
+QUOTE_OPEN, QUOTE_CLOSE = "<<<", ">>>"
+"""The fence around text a prompt quotes (the person's words, names from the catalogue): data, never instructions."""
+
+
+def quoted(text: str) -> str:
+    """``text`` with the fence's marks taken out, so that what it says cannot close the quote it is put in."""
+    while QUOTE_OPEN in text or QUOTE_CLOSE in text:
+        text = text.replace(QUOTE_OPEN, "").replace(QUOTE_CLOSE, "")
+    return text
+
+
 ANSWER_LABEL = "Answer:"
 
 

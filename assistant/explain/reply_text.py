@@ -20,7 +20,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from assistant.explain.grounding import ReplyContext, ReplyTextChecker
 from assistant.types import Recommendation, TextPart, TextRole
-from prompts import load_prompt
+from prompts import load_prompt, quoted
 
 LOGGER = logging.getLogger(__name__)
 SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\.[A-Za-z]\.)(?<!\b(?:Mr|Ms|Dr|St|Jr|vs)\.)(?<!\bMrs\.)\s+")
@@ -53,9 +53,9 @@ class ReplyWriter:
 
     def introduction(self, context: ReplyContext, limits: str) -> Iterator[TextPart]:
         prompt = load_prompt("reply_user").format(
-            message=context.message,
-            liked=", ".join(context.liked_titles) or "nothing named yet",
-            constraints=limits or "none",
+            message=quoted(context.message),
+            liked=quoted(", ".join(context.liked_titles) or "nothing named yet"),
+            constraints=quoted(limits or "none"),
         )
         messages = [SystemMessage(load_prompt("reply_system")), HumanMessage(prompt)]
         fallback = template_intro(len(context.suggestions), context.liked_titles)
