@@ -9,9 +9,9 @@ predicts the static order (weight 1 on the score), so an untrained policy
 changes nothing; what it learned moves each score by its share,
 ``spread * (theta - prior) . x``, in the score's own units.  With probability
 ``exploration`` a position is filled by a uniform draw among the ``WINDOW``
-unplaced candidates of highest upper confidence bound, and the probability of
-every placement is kept for off-policy evaluation.  It only reorders the
-candidates it is given.
+unplaced candidates of highest upper confidence bound (of the ``DEPTH`` best
+by learned score), and the probability of every placement is kept for
+off-policy evaluation.  It only reorders the candidates it is given.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ from retrieval.ranking import PolicyChoice, RankedCandidate
 FORMAT_VERSION = 1
 WINDOW = 10
 """How many of the best unplaced candidates (by upper confidence bound) an exploration draw picks among."""
+DEPTH = 50
+"""How deep in the learned order a list's films may come from (by plan or by exploration), as re-ranking's."""
 CONFIDENCE = 1.0
 """LinUCB's alpha: how far uncertainty lifts a candidate into the exploration window."""
 CONSTANT, SCORE = "constant", "score"
@@ -59,17 +61,20 @@ def contexts(scored: Sequence[RankedCandidate], names: Sequence[str] = CONTEXT_N
     matrix = np.zeros((len(scored), len(names)), dtype=np.float64)
     if not scored:
         return matrix
+    columns = {name: column for column, name in enumerate(names)}
+    for row, entry in enumerate(scored):
+        for name, value in entry.candidate.features.items():
+            column = columns.get(name)
+            if column is not None:
+                matrix[row, column] = value
+    peaks = np.abs(matrix).max(axis=0)
+    matrix = np.divide(matrix, peaks, out=np.zeros_like(matrix), where=peaks > 0)
     scores = np.array([entry.score for entry in scored], dtype=np.float64)
     spread = float(scores.max() - scores.min())
-    for column, name in enumerate(names):
-        if name == CONSTANT:
-            matrix[:, column] = 1.0
-        elif name == SCORE:
-            matrix[:, column] = (scores - scores.min()) / spread if spread > 0 else 1.0
-        else:
-            values = np.array([entry.candidate.features.get(name, 0.0) for entry in scored], dtype=np.float64)
-            peak = float(np.abs(values).max())
-            matrix[:, column] = values / peak if peak > 0 else 0.0
+    if CONSTANT in columns:
+        matrix[:, columns[CONSTANT]] = 1.0
+    if SCORE in columns:
+        matrix[:, columns[SCORE]] = (scores - scores.min()) / spread if spread > 0 else 1.0
     return matrix
 
 
@@ -139,23 +144,29 @@ class LinearPolicy:
         """Predicted reward of each row of ``context``."""
         return context @ self.weights
 
-    def order(self, scored: Sequence[RankedCandidate]) -> tuple[list[RankedCandidate], NDArray[np.float64]]:
-        """``scored`` with the policy's share added to each score (``contributions["policy"]``), best first, and
-        the context rows in that order."""
+    def order(
+        self, scored: Sequence[RankedCandidate], depth: int = DEPTH
+    ) -> tuple[list[RankedCandidate], NDArray[np.float64]]:
+        """The best ``depth`` of ``scored`` once the policy's share is added to each score
+        (``contributions["policy"]``), best first, and their context rows in that order."""
         matrix = contexts(scored, self.names)
         if not scored:
             return [], matrix
         scores = np.array([entry.score for entry in scored], dtype=np.float64)
         spread = float(scores.max() - scores.min()) or 1.0
         shares = spread * (matrix @ self.shift())
-        adjusted = []
-        for entry, share in zip(scored, shares, strict=True):
-            parts = dict(entry.contributions)
+        adjusted = np.round(scores + shares, 4)
+        ids = np.array([entry.candidate.item_id for entry in scored])
+        kept = np.lexsort((ids, -adjusted))[:depth]
+        ordered = []
+        for index in kept:
+            entry, share = scored[index], float(shares[index])
             if abs(share) >= 5e-5:
-                parts["policy"] = round(float(share), 4)
-            adjusted.append(replace(entry, score=round(entry.score + float(share), 4), contributions=parts))
-        order = sorted(range(len(adjusted)), key=lambda i: (-adjusted[i].score, adjusted[i].candidate.item_id))
-        return [adjusted[i] for i in order], matrix[order]
+                entry = replace(
+                    entry, score=float(adjusted[index]), contributions={**entry.contributions, "policy": round(share, 4)}
+                )
+            ordered.append(entry)
+        return ordered, matrix[kept]
 
     def choose(
         self,
