@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import secrets
 import shutil
 import time
 from dataclasses import asdict, dataclass
@@ -22,7 +24,9 @@ from kg.catalogue import INTERACTIONS_FILE, ITEMS_FILE, Catalogue, find_file, lo
 from kg.schema import CatalogueSchema
 from kg.store import GraphStore
 from retrieval.embeddings import model_fingerprint, shared_embedder
-from retrieval.vector_store import VectorLocation, build_collection, drop_collection
+from retrieval.vector_store import VectorLocation, VectorStoreUnavailable, build_collection, damage, drop_collection
+
+LOGGER = logging.getLogger(__name__)
 
 INDEX_FORMAT = 1
 MANIFEST = "manifest.json"
@@ -89,7 +93,7 @@ def _build_vectors(settings: Settings, catalogue: Catalogue, fingerprint: str, p
         build_collection(location, items, catalogue.schema, embedder, progress)
         vector_dir = None
     else:
-        vector_dir = f"vectors-{fingerprint[:12]}"
+        vector_dir = f"vectors-{fingerprint[:12]}-{secrets.token_hex(3)}"  # never the name of a damaged one
         building = settings.index_dir / f"{vector_dir}.building"
         shutil.rmtree(building, ignore_errors=True)
         build_collection(
@@ -108,20 +112,32 @@ def _build_vectors(settings: Settings, catalogue: Catalogue, fingerprint: str, p
     )
 
 
-def _vectors_current(settings: Settings, manifest: Manifest | None, fingerprint: str) -> bool:
-    """True when the manifest's vectors were built from this very catalogue and still exist."""
+def _vectors_current(settings: Settings, manifest: Manifest | None, fingerprint: str, repair: bool) -> bool:
+    """True when the manifest's vectors were built from this very catalogue and (with ``repair``) still serve all
+    its items: a deleted, corrupted or emptied index is logged and rebuilt, which is how ``concierge ingest``
+    repairs one.  Without ``repair`` it is left for the store's own clear error.
+    """
     if manifest is None or manifest.fingerprint != fingerprint:
         return False
-    return manifest.vector_dir is None or (settings.index_dir / manifest.vector_dir).is_dir()
+    if not repair:
+        return True
+    try:
+        damaged = damage(vector_location(settings, manifest), manifest.items, settings.chroma_timeout_s)
+    except VectorStoreUnavailable as exc:
+        LOGGER.warning("could not check the vector index, keeping it: %s", exc)
+        return True
+    if damaged is not None:
+        LOGGER.warning("rebuilding the vector index: %s", damaged)
+    return damaged is None
 
 
 def _retire(settings: Settings, old: Manifest | None, new: Manifest) -> None:
     """Remove the index that the new manifest superseded."""
-    if old is None or old.collection == new.collection:
+    if old is None:
         return
-    if old.vector_dir:
+    if old.vector_dir and old.vector_dir != new.vector_dir:
         shutil.rmtree(settings.index_dir / old.vector_dir, ignore_errors=True)
-    elif settings.chroma_host:
+    elif not old.vector_dir and settings.chroma_host and old.collection != new.collection:
         drop_collection(vector_location(settings, old))
 
 
@@ -131,13 +147,16 @@ def ingest(
     progress: bool = True,
     graph: GraphStore | None = None,
     with_graph: bool = True,
+    repair: bool = True,
 ) -> IngestReport:
     """Bring the indexes in line with a catalogue (idempotent).
 
     ``catalogue`` defaults to the one the settings name; pass an already
     loaded one to avoid reading it twice.  ``with_graph=False`` builds the
     vector index alone (the graph is down); a later run with the graph up
-    finds it short of items and fills it.
+    finds it short of items and fills it.  ``repair=False`` leaves a damaged
+    vector index as it is (an app starting up reports it and names this
+    command, rather than spend minutes rebuilding it unasked).
     """
     started = time.perf_counter()
     catalogue = catalogue or load_catalogue(settings.catalogue)
@@ -153,7 +172,7 @@ def ingest(
     try:
         if graph is not None:
             graph.migrate()  # every start passes here: an older graph is brought up to date, a newer one refused
-        current = old if _vectors_current(settings, old, fingerprint) else None
+        current = old if _vectors_current(settings, old, fingerprint, repair) else None
         graph_current = graph is None or graph.item_count() == len(catalogue)
         if current is not None and graph_current:
             return IngestReport(

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     )
     chroma_port: int = 8000
     chroma_collection: str = "concierge_items"
+    chroma_timeout_s: float = Field(
+        default=5.0, gt=0, description="Upper bound for one call to a Chroma server before the turn goes on without it."
+    )
 
     # Knowledge graph
     neo4j_uri: str | None = Field(
@@ -117,6 +120,13 @@ class Settings(BaseSettings):
     )
     arcadedb_startup_timeout_s: float = Field(default=90.0, gt=0)
     arcadedb_heap_mb: int = Field(default=1024, ge=256)
+    restart_backoff_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="Wait after a failed attempt to bring back a graph or Chroma server that died (restarting the "
+        "embedded one, reconnecting to a remote one); doubles after each failure up to restart_backoff_max_s.",
+    )
+    restart_backoff_max_s: float = Field(default=30.0, gt=0)
 
     # Sessions
     profile_store: Literal["local", "graph"] = Field(
@@ -252,6 +262,8 @@ class Settings(BaseSettings):
             embedded_dir=self.graph_dir,
             heap_mb=self.arcadedb_heap_mb,
             startup_timeout_s=self.arcadedb_startup_timeout_s,
+            backoff_s=self.restart_backoff_s,
+            backoff_max_s=max(self.restart_backoff_s, self.restart_backoff_max_s),
         )
 
     @property

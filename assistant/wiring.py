@@ -24,7 +24,7 @@ from assistant.explain.faithfulness import FaithfulnessChecker
 from assistant.explain.grounding import ReplyTextChecker
 from assistant.explain.reply_text import ReplyWriter
 from assistant.explain.writer import JustificationWriter
-from assistant.ingest import ingest, read_manifest, vector_location
+from assistant.ingest import Manifest, ingest, read_manifest, vector_location
 from assistant.llm.gate import GatedChatModel, GenerationGate
 from assistant.sessions.mirror import GraphMirror
 from assistant.sessions.store import SessionStore, open_session_store
@@ -43,19 +43,20 @@ from assistant.understanding.interpreter import TurnInterpreter
 from assistant.understanding.linking import EntityLinker
 from kg.catalogue import Catalogue, load_catalogue
 from kg.store import GraphStore, GraphUnavailable
+from kg.supervision import Backoff
 from retrieval.candidates import CandidateGenerator
 from retrieval.collaborative import CoLikeIndex
 from retrieval.comentions import CoMentionIndex
 from retrieval.embeddings import Embedder, shared_embedder
 from retrieval.filters import ConstraintFilter
 from retrieval.fusion import load_fusion_weights
+from retrieval.policy import SharedPolicy
 from retrieval.ranking import DEFAULT_WEIGHTS, Ranker, ScorerRanker, WeightedSumRanker
 from retrieval.reranking import scaled_exposure
-from retrieval.policy import SharedPolicy
 from retrieval.scorer.scorer import CONFIG_FILE
 from retrieval.scorer.serving import load_catalogue_scorer, scorer_exposure
 from retrieval.scorer.vectors import CATALOGUE_VECTORS
-from retrieval.vector_store import VectorIndex, VectorStoreUnavailable
+from retrieval.vector_store import VectorIndex, VectorLocation, VectorStoreUnavailable
 
 LOGGER = logging.getLogger(__name__)
 
@@ -91,7 +92,9 @@ class Parts:
             if graph is not None:
                 graph.close()
             raise
-        ingest(settings, catalogue=catalogue, graph=graph, progress=progress, with_graph=graph is not None)
+        ingest(
+            settings, catalogue=catalogue, graph=graph, progress=progress, with_graph=graph is not None, repair=False
+        )
         vector_index = _open_vectors(settings)
         if chat_model is None:
             from assistant.llm import chat_model_from_settings
@@ -100,6 +103,8 @@ class Parts:
         return cls(settings, catalogue, chat_model, graph, vector_index, sessions)
 
     def close(self) -> None:
+        if self.vector_index is not None:
+            self.vector_index.close()
         if self.graph is not None:
             self.graph.close()
 
@@ -113,9 +118,7 @@ def build_pipeline(parts: Parts) -> TurnPipeline:
     chat_model = GatedChatModel(inner=parts.chat_model, gate=parts.gate)
     extractor = PreferenceExtractor(chat_model, linker) if settings.llm_extraction else None
     checker = FaithfulnessChecker(linker, catalogue.schema)
-    justifier = (
-        JustificationWriter(chat_model, checker, catalogue.schema) if settings.llm_justifications else None
-    )
+    justifier = JustificationWriter(chat_model, checker, catalogue.schema) if settings.llm_justifications else None
     explain = ExplainStage(catalogue, EvidenceBuilder(catalogue, parts.graph), checker, justifier)
     comentions = settings.comentions_path
     generator = CandidateGenerator(
@@ -208,13 +211,29 @@ def _open_graph(settings: Settings) -> GraphStore | None:
         return None
 
 
+def _current_location(settings: Settings, opened: Manifest) -> VectorLocation:
+    """Where the index of the catalogue in use is now: moved when ``concierge ingest`` rebuilt a damaged one."""
+    current = read_manifest(settings)
+    return vector_location(
+        settings, current if current is not None and current.fingerprint == opened.fingerprint else opened
+    )
+
+
 def _open_vectors(settings: Settings) -> VectorIndex | None:
     manifest = read_manifest(settings)
     if manifest is None:
         return None
     embedder = shared_embedder(settings.embedding_spec, settings.embedding_batch_size)
     try:
-        return VectorIndex(vector_location(settings, manifest), embedder)
+        return VectorIndex(
+            vector_location(settings, manifest),
+            embedder,
+            timeout_s=settings.chroma_timeout_s,
+            backoff=Backoff(
+                settings.restart_backoff_s, max(settings.restart_backoff_s, settings.restart_backoff_max_s)
+            ),
+            locate=lambda: _current_location(settings, manifest),
+        )
     except VectorStoreUnavailable as exc:
         LOGGER.warning("vector store unavailable, continuing without it: %s", exc)
         return None

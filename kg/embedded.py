@@ -529,7 +529,7 @@ def acquire(
             ).start()
             _register_atexit()
             _registry[key] = server
-            _refcounts[key] = 0
+            _refcounts.setdefault(key, 0)  # a replaced dead server keeps its users' references
         _refcounts[key] += 1
         return server
 

@@ -46,10 +46,11 @@ class Candidate:
 
 @dataclass
 class CandidateSet:
-    """The fused pool before filtering, and notes about sources that were down."""
+    """The fused pool before filtering, notes about sources that were down, and why each was (for the log)."""
 
     candidates: list[Candidate]
     notes: list[str]
+    failures: list[str] = field(default_factory=list)
 
 
 class AttributeIndex:
@@ -100,13 +101,14 @@ class CandidateGenerator:
     def generate(self, request: RetrievalRequest) -> CandidateSet:
         found: dict[str, Candidate] = {}
         notes: list[str] = []
+        failures: list[str] = []
 
         def candidate(item_id: str) -> Candidate:
             return found.setdefault(item_id, Candidate(item_id))
 
-        for item_id, similarity in self._vector(request, notes):
+        for item_id, similarity in self._vector(request, notes, failures):
             candidate(item_id).features["vector"] = similarity
-        for graph_candidate in self._graph(request, notes):
+        for graph_candidate in self._graph(request, notes, failures):
             entry = candidate(graph_candidate.item_id)
             entry.features["graph"] = graph_candidate.score
             entry.paths = graph_candidate.paths
@@ -134,9 +136,9 @@ class CandidateGenerator:
                 entry.features["mentions"] = self._mentions[entry.item_id]
             if entry.item_id in moods:
                 entry.features["mood"] = moods[entry.item_id]
-        return CandidateSet(candidates=list(found.values()), notes=notes)
+        return CandidateSet(candidates=list(found.values()), notes=notes, failures=failures)
 
-    def _vector(self, request: RetrievalRequest, notes: list[str]) -> list[tuple[str, float]]:
+    def _vector(self, request: RetrievalRequest, notes: list[str], failures: list[str]) -> list[tuple[str, float]]:
         if self.vector_index is None:
             notes.append(VECTOR_DOWN_NOTE)
             return []
@@ -147,11 +149,12 @@ class CandidateGenerator:
                 query = query + np.mean(liked_vectors, axis=0)
                 query = query / (np.linalg.norm(query) + 1e-9)
             return self.vector_index.search_vector(query.astype(np.float32), self.pool)
-        except VectorStoreUnavailable:
+        except VectorStoreUnavailable as exc:
             notes.append(VECTOR_DOWN_NOTE)
+            failures.append(f"vector source: {exc}")
             return []
 
-    def _graph(self, request: RetrievalRequest, notes: list[str]) -> list[GraphCandidate]:
+    def _graph(self, request: RetrievalRequest, notes: list[str], failures: list[str]) -> list[GraphCandidate]:
         if not request.liked_ids:
             return []
         if self.graph is None:
@@ -161,8 +164,9 @@ class CandidateGenerator:
             return self.graph.candidates(
                 request.liked_ids, request.disliked_ids, constraints=request.constraints, k=self.pool
             )
-        except GraphUnavailable:
+        except GraphUnavailable as exc:
             notes.append(GRAPH_DOWN_NOTE)
+            failures.append(f"graph source: {exc}")
             return []
 
     def _attribute_matches(self, request: RetrievalRequest) -> dict[str, list[tuple[str, str]]]:

@@ -5,14 +5,22 @@ always computed here with the packaged sentence-transformers model and handed
 to Chroma.  Each catalogue version gets its own collection (and, embedded, its
 own directory), so a new index is built beside the old one and switched to
 only when complete.
+
+A :class:`VectorIndex` is supervised (:mod:`kg.supervision`): a Chroma server
+that stops answering fails the calls at once while the index reconnects in the
+background, and no call waits longer than its timeout.  An embedded index whose
+directory is missing or unreadable raises :class:`VectorIndexDamaged`, whose
+message names ``concierge ingest``, the command that rebuilds it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,17 +28,28 @@ from tqdm.auto import tqdm
 
 from kg.catalogue import Item
 from kg.schema import CatalogueSchema
+from kg.supervision import Backoff, Supervisor
 from retrieval.embeddings import Embedder
 from retrieval.item_text import item_text
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+T = TypeVar("T")
 
 WRITE_BATCH = 2000
+REPAIR = "run `concierge ingest` to rebuild it"
+SERVER_CALLS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="chroma-call")
+"""Runs the calls to a Chroma server, so that a caller stops waiting at its timeout (Chroma's client waits forever)."""
 
 
 class VectorStoreUnavailable(RuntimeError):
     """The vector store cannot be opened or queried."""
+
+
+class VectorIndexDamaged(VectorStoreUnavailable):
+    """The index is missing or unreadable (a deleted or corrupted directory, a server that lost the collection)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +60,10 @@ class VectorLocation:
     path: Path | None = None
     host: str | None = None
     port: int = 8000
+
+    def __str__(self) -> str:
+        where = f"the Chroma server at {self.host}:{self.port}" if self.host else f"{self.path}"
+        return f"vector collection {self.collection!r} in {where}"
 
 
 def _client(location: VectorLocation) -> ClientAPI:
@@ -57,7 +80,7 @@ def _client(location: VectorLocation) -> ClientAPI:
     except VectorStoreUnavailable:
         raise
     except Exception as exc:
-        raise VectorStoreUnavailable(f"cannot open the vector store: {exc}") from exc
+        raise VectorStoreUnavailable(f"cannot open {location}: {_one_line(exc)}") from exc
 
 
 def build_collection(
@@ -94,6 +117,50 @@ def build_collection(
     return collection.count()
 
 
+def damage(location: VectorLocation, items: int, timeout_s: float = 5.0) -> str | None:
+    """Why the collection at ``location`` cannot serve (missing, unreadable, or not holding ``items`` items); None
+    when it can.  A server that does not answer raises :class:`VectorStoreUnavailable`: that says nothing of the index.
+    """
+    try:
+        collection = open_collection(location, timeout_s)
+        count = bounded(location, timeout_s, collection.count, "count")
+    except VectorIndexDamaged as exc:
+        return str(exc)
+    except VectorStoreUnavailable:
+        if location.host is not None:
+            raise
+        return f"{location} cannot be read"
+    return None if count == items else f"{location} holds {count} items, not {items}"
+
+
+def open_collection(location: VectorLocation, timeout_s: float) -> Collection:
+    """The collection, or a clear error: :class:`VectorIndexDamaged` names the repair when the index is lost."""
+    path = location.path
+    if location.host is None and (path is None or not path.is_dir()):
+        raise VectorIndexDamaged(f"{location} is missing: {REPAIR}")
+    try:
+        return bounded(location, timeout_s, lambda: _client(location).get_collection(location.collection), "open")
+    except VectorStoreUnavailable as exc:
+        cause = exc.__cause__
+        if location.host is None or type(cause).__name__ in ("NotFoundError", "InvalidCollectionException"):
+            raise VectorIndexDamaged(f"{exc}: {REPAIR}") from exc
+        raise
+
+
+def bounded(location: VectorLocation, timeout_s: float, work: Callable[[], T], what: str) -> T:
+    """``work()``, within ``timeout_s`` on a server, every failure raised as :class:`VectorStoreUnavailable`."""
+    try:
+        if location.host is None:
+            return work()
+        return SERVER_CALLS.submit(work).result(timeout=timeout_s)
+    except FutureTimeout as exc:
+        raise VectorStoreUnavailable(f"{location}: {what} took over {timeout_s:g} s") from exc
+    except VectorStoreUnavailable:
+        raise
+    except Exception as exc:
+        raise VectorStoreUnavailable(f"{location}: {what} failed ({_one_line(exc)})") from exc
+
+
 def drop_collection(location: VectorLocation) -> None:
     """Delete a superseded collection (server mode; embedded directories are removed whole)."""
     client = _client(location)
@@ -102,30 +169,47 @@ def drop_collection(location: VectorLocation) -> None:
 
 
 class VectorIndex:
-    """Nearest-item search over one built collection."""
+    """Nearest-item search over one built collection, supervised (see the module docstring).
 
-    def __init__(self, location: VectorLocation, embedder: Embedder) -> None:
+    ``timeout_s`` bounds every call to a Chroma server; ``backoff`` paces the
+    reconnection attempts after one failed; ``locate``, when given, says where
+    the collection is at each attempt (an index rebuilt by ``concierge ingest``
+    since moved).
+    """
+
+    def __init__(
+        self,
+        location: VectorLocation,
+        embedder: Embedder,
+        timeout_s: float = 5.0,
+        backoff: Backoff | None = None,
+        locate: Callable[[], VectorLocation] | None = None,
+    ) -> None:
+        if timeout_s <= 0:
+            raise ValueError("timeout_s must be positive")
         self.location = location
         self.embedder = embedder
-        try:
-            self._collection = _client(location).get_collection(location.collection)
-        except VectorStoreUnavailable:
-            raise
-        except Exception as exc:
-            raise VectorStoreUnavailable(f"vector collection {location.collection!r} is not available: {exc}") from exc
+        self.timeout_s = timeout_s
+        self._locate = locate
+        self._collection = open_collection(location, timeout_s)
+        part = f"Chroma server {location.host}:{location.port}" if location.host else f"vector index {location.path}"
+        self.supervisor = Supervisor(part, self._reopen, VectorStoreUnavailable, backoff)
+
+    def close(self) -> None:
+        self.supervisor.close()
 
     def count(self) -> int:
-        return self._collection.count()
+        return self._call(lambda: self._collection.count(), "count")
 
     def search(self, text: str, k: int) -> list[tuple[str, float]]:
         """Items nearest to ``text`` as (item id, cosine similarity), best first."""
         return self.search_vector(self.embedder.encode_query(text), k)
 
     def search_vector(self, vector: NDArray[np.float32], k: int) -> list[tuple[str, float]]:
-        try:
-            result = self._collection.query(query_embeddings=vector[None, :], n_results=k, include=["distances"])
-        except Exception as exc:
-            raise VectorStoreUnavailable(f"vector search failed: {exc}") from exc
+        result = self._call(
+            lambda: self._collection.query(query_embeddings=vector[None, :], n_results=k, include=["distances"]),
+            "search",
+        )
         ids = result["ids"][0]
         distances = result["distances"][0] if result["distances"] else [1.0] * len(ids)
         return [(item_id, 1.0 - float(distance)) for item_id, distance in zip(ids, distances, strict=True)]
@@ -134,10 +218,7 @@ class VectorIndex:
         """Stored vectors of ``item_ids`` (to build a query from liked items without re-embedding)."""
         if not item_ids:
             return {}
-        try:
-            result = self._collection.get(ids=list(item_ids), include=["embeddings"])
-        except Exception as exc:
-            raise VectorStoreUnavailable(f"vector lookup failed: {exc}") from exc
+        result = self._call(lambda: self._collection.get(ids=list(item_ids), include=["embeddings"]), "lookup")
         embeddings = result["embeddings"]
         if embeddings is None:
             raise VectorStoreUnavailable("the vector store returned no embeddings")
@@ -145,3 +226,21 @@ class VectorIndex:
             item_id: np.asarray(vector, dtype=np.float32)
             for item_id, vector in zip(result["ids"], list(embeddings), strict=True)
         }
+
+    def _call(self, work: Callable[[], T], what: str) -> T:
+        """``work()`` unless the store is known to be down (then at once); a failure starts reconnecting."""
+        return self.supervisor.call(
+            lambda: bounded(self.location, self.timeout_s, work, what),
+            lambda exc: isinstance(exc, VectorStoreUnavailable),
+        )
+
+    def _reopen(self) -> None:
+        """One reconnection attempt: the collection again, counted, so a server that lost it is not taken as back."""
+        location = self._locate() if self._locate is not None else self.location
+        collection = open_collection(location, self.timeout_s)
+        bounded(location, self.timeout_s, collection.count, "count")
+        self.location, self._collection = location, collection
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -23,6 +23,7 @@ from assistant.settings import DEMO_CATALOGUE, Settings
 from assistant.understanding.linking import EntityLinker
 from kg.catalogue import Catalogue, load_catalogue
 from retrieval.collaborative import CoLikeIndex
+from tests.servers import ChromaServer
 
 os.environ.setdefault("CONCIERGE_LEARNING", "false")
 """The suite's other tests pin the static ranking; the learning policy's tests turn it on in their settings (a
@@ -138,6 +139,15 @@ def small_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     root = tmp_path_factory.mktemp("fast-tier")
     (root / "catalogue").mkdir()
     return Settings(data_dir=root / "data", catalogue=root / "catalogue", justifications="template", extraction="rules")
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    """One real Chroma server (``chroma run`` of the installed chromadb) on loopback for the whole test session."""
+    server = ChromaServer(tmp_path_factory.mktemp("chroma"), tmp_path_factory.mktemp("chroma-log") / "chroma.log")
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

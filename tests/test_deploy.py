@@ -7,14 +7,9 @@ Both run on the fast tier's parts (its slice of the demo catalogue, no graph, in
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,58 +28,15 @@ from assistant.types import Reply
 from kg.catalogue import Catalogue
 from retrieval.embeddings import shared_embedder
 from retrieval.vector_store import VectorIndex, build_collection
+from tests.servers import ChromaServer, free_port, wait_for_port
 
-CHROMA = Path(sys.executable).with_name("chroma")
 SERVED_TEXT = "Here are some films you may enjoy."
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise AssertionError(f"nothing listens on port {port} after {seconds} s")
-
-
-@pytest.fixture(scope="module")
-def chroma_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """``chroma run``, the Chroma server of the chromadb package, on loopback."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("chroma-log") / "chroma.log"
-    with log.open("w") as sink:
-        server = subprocess.Popen(
-            [
-                str(CHROMA),
-                "run",
-                "--path",
-                str(tmp_path_factory.mktemp("chroma")),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for_port(port, 60)
-        yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
 def test_a_chroma_server_holds_the_vector_index(
-    chroma_port: int, small_settings: Settings, small_catalogue: Catalogue
+    chroma_server: ChromaServer, small_settings: Settings, small_catalogue: Catalogue
 ) -> None:
+    chroma_port = chroma_server.port
     settings = small_settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": chroma_port})
     manifest = Manifest("f", "c", 0, f"deploy-{uuid.uuid4().hex[:6]}", vector_dir=None, built_at=0.0)
     location = vector_location(settings, manifest)  # what the settings of docs/deploy.md make of it

@@ -27,7 +27,7 @@ class GraphMirror:
             for item_id, kind in edges:
                 self.graph.record(session_id, item_id, kind)
         except GraphUnavailable as exc:
-            LOGGER.warning("could not mirror feedback into the graph: %s", exc)
+            LOGGER.warning("session %s, stage mirror: could not mirror feedback into the graph: %s", session_id, exc)
 
     def forget(self, session_id: str) -> None:
         """Delete the session's user edges; a graph that is down raises, so the caller keeps the session."""

@@ -11,6 +11,7 @@ with no storage and no LLM, which is what benchmarks score.
 from __future__ import annotations
 
 import contextvars
+import logging
 from collections.abc import Iterator
 
 from assistant.explain.about import which_film_text
@@ -32,6 +33,8 @@ from kg.catalogue import Catalogue
 from retrieval.request import RetrievalRequest
 
 MODEL_BUSY_NOTE = "The language model was busy, so I answered without waiting for its words."
+
+LOGGER = logging.getLogger(__name__)
 
 
 class TurnPipeline:
@@ -145,6 +148,8 @@ class TurnPipeline:
         self.crash.reached("retrieve")
         retrieved = self.retrieve.run(request)
         trace.pool, trace.notes = tuple(retrieved.pool), retrieved.notes
+        for failure in retrieved.failures:
+            LOGGER.warning("session %s, stage retrieve: %s", trace.session_id, failure)
         self.crash.reached("filter")
         filtered = self.filter.run(retrieved.pool, request)
         trace.allowed, trace.dropped = tuple(filtered.allowed), filtered.dropped

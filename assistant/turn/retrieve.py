@@ -15,6 +15,8 @@ from retrieval.request import RetrievalRequest
 class Retrieved:
     pool: list[Candidate]
     notes: tuple[str, ...]
+    failures: tuple[str, ...] = ()
+    """Why a source was down, one entry each, for the operator's log (the notes are the person's)."""
 
 
 class RetrieveStage:
@@ -43,4 +45,4 @@ class RetrieveStage:
 
     def run(self, request: RetrievalRequest) -> Retrieved:
         found = self.generator.generate(request)
-        return Retrieved(pool=found.candidates, notes=tuple(dict.fromkeys(found.notes)))
+        return Retrieved(pool=found.candidates, notes=tuple(dict.fromkeys(found.notes)), failures=tuple(found.failures))

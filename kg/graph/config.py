@@ -12,7 +12,9 @@ class GraphConfig:
 
     ``user`` None connects without credentials; ``database`` None opens the
     server's default; ``timeout_s`` bounds every interactive call;
-    ``heap_mb`` and ``startup_timeout_s`` apply to the embedded server only.
+    ``heap_mb`` and ``startup_timeout_s`` apply to the embedded server only;
+    ``backoff_s`` and ``backoff_max_s`` pace the attempts to bring a server
+    that failed back (restarting the embedded one, probing a remote one).
     """
 
     uri: str | None = None
@@ -23,6 +25,8 @@ class GraphConfig:
     embedded_dir: Path | None = None
     heap_mb: int = 1024
     startup_timeout_s: float = 90.0
+    backoff_s: float = 1.0
+    backoff_max_s: float = 30.0
 
     def __post_init__(self) -> None:
         if self.timeout_s <= 0:

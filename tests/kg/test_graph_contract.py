@@ -671,19 +671,25 @@ def test_reuse_adopt_crash_and_stale_state(tmp_path: Path) -> None:
         assert _child(directory, crash=False) == (orphan, True)
         store.health()
         assert json.loads((directory / "server.json").read_text())["clients"] == [os.getpid()]
-        # 3. the server crashes: calls fail fast with GraphUnavailable
+        # 3. the server crashes: calls fail fast with GraphUnavailable, and the store starts it again on the same data
         os.kill(orphan, signal.SIGKILL)
         assert _dead(orphan)
         started = time.monotonic()
         with pytest.raises(GraphUnavailable):
             store.candidates(["t-541"])
         assert time.monotonic() - started < 2.0 + 1.5
+        assert store.connection.supervisor.wait_up(120)
+        restarted = store.server.pid
+        assert restarted != orphan and store.item_count() == 3
         store.close()
-        # 4. its state file names a dead pid: the next store starts a fresh server on the same data
+        # 4. it crashes again with no process left to restart it: its state file names a dead pid, and the next
+        # store starts a fresh server on the same data
+        os.kill(restarted, signal.SIGKILL)
+        assert _dead(restarted)
         state = json.loads((directory / "server.json").read_text())
-        assert state["pid"] == orphan
+        assert state["pid"] == restarted
         fresh = GraphStore.embedded(directory, heap_mb=TEST_HEAP_MB)
-        assert fresh.server.pid != orphan and not fresh.server.reused
+        assert fresh.server.pid not in (orphan, restarted) and not fresh.server.reused
         assert fresh.item_count() == 3
         fresh.close()
         embedded.shutdown(directory)

@@ -1,0 +1,209 @@
+"""Parts that die under a running assistant: the embedded graph server, a Chroma server, the index directory.
+
+One small data directory (the first demo films) is ingested once, with its
+own embedded graph server; the graph test kills that server with SIGKILL,
+the Chroma test starts and kills a Chroma server of its own, and the damage
+test corrupts the vector index and repairs it with the real ``concierge
+ingest``.  Each shows the turn after the failure degrading with its note
+within the configured timeout, and a later turn served by the part again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from assistant.api import Assistant
+from assistant.ingest import ingest, read_manifest, vector_location
+from assistant.settings import Settings
+from kg import embedded
+from kg.errors import GraphUnavailable
+from kg.store import GraphStore
+from retrieval.candidates import GRAPH_DOWN_NOTE, VECTOR_DOWN_NOTE
+from retrieval.embeddings import shared_embedder
+from retrieval.vector_store import VectorIndex, VectorIndexDamaged
+from tests.catalogues import demo_head, write_catalogue
+from tests.conftest import CONCIERGE
+from tests.servers import ChromaServer
+
+TIMEOUT_S = 3.0
+"""The configured timeout of one graph or Chroma call in these tests."""
+SLACK_S = 6.0
+"""What a turn may add to that timeout on two shared cores (its own work, not waiting): still well below the
+10 graph calls of a turn, each of which waited the whole timeout before the graph was supervised."""
+REQUEST = "I loved Toy Story, something like it"
+CATALOGUE_ITEMS = 60
+
+
+def settings_for(data_dir: Path, catalogue: Path, **update: object) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        catalogue=catalogue,
+        justifications="template",
+        extraction="rules",
+        graph_timeout_s=TIMEOUT_S,
+        chroma_timeout_s=TIMEOUT_S,
+        restart_backoff_s=0.5,
+        arcadedb_heap_mb=512,
+        **update,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """A data directory ingested from the first demo films, with its embedded graph server running."""
+    root = tmp_path_factory.mktemp("supervised")
+    settings = settings_for(root / "data", write_catalogue(root / "catalogue", *demo_head(CATALOGUE_ITEMS)))
+    ingest(settings, progress=False)
+    yield settings
+    embedded.shutdown(settings.graph_dir)
+
+
+def assistant_on(settings: Settings) -> Assistant:
+    return Assistant.from_settings(settings, chat_model=FakeListChatModel(responses=["Here you go."]))
+
+
+def timed_turn(assistant: Assistant, session: str) -> tuple[object, float]:
+    started = time.monotonic()
+    trace = assistant.turn(session, REQUEST)
+    return trace, time.monotonic() - started
+
+
+def test_a_killed_graph_server_degrades_one_turn_and_is_restarted(
+    served: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    assistant = assistant_on(served)
+    try:
+        graph = assistant.parts.graph
+        assert graph is not None and graph.server is not None
+        first = assistant.turn("graph-1", REQUEST)
+        assert any("graph" in candidate.features for candidate in first.pool) and not first.notes
+
+        killed = graph.server.pid
+        os.kill(killed, signal.SIGKILL)
+        degraded, waited = timed_turn(assistant, "graph-2")
+        assert GRAPH_DOWN_NOTE in degraded.notes  # type: ignore[attr-defined]
+        assert len(degraded.recommendations) == served.n_recommendations  # type: ignore[attr-defined]
+        assert waited < TIMEOUT_S + SLACK_S, waited
+        with pytest.raises(GraphUnavailable, match="recovering it"):
+            graph.health()  # while it is restarted, every call fails at once
+
+        assert graph.connection.supervisor.wait_up(120), "the graph server was not restarted"
+        assert graph.server.pid != killed and graph.server.alive()
+        served_again = assistant.turn("graph-3", REQUEST)
+        assert any("graph" in candidate.features for candidate in served_again.pool) and not served_again.notes
+        assert graph.connection.supervisor.outages == 1
+    finally:
+        assistant.close()
+    logged = [record.getMessage() for record in caplog.records]
+    assert len([line for line in logged if "down:" in line and "graph server" in line]) == 1, logged
+    assert [line for line in logged if line.startswith("session graph-2, stage retrieve: graph source:")], logged
+    password = (served.graph_dir / embedded.PASSWORD_FILE).read_text(encoding="utf-8").strip()
+    assert password and not [line for line in logged if password in line]
+
+
+def test_no_password_reaches_a_log_or_an_error(served: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret = "a-password-that-must-not-leak"
+    with GraphStore.embedded(served.graph_dir, heap_mb=512) as running:
+        assert running.server is not None
+        wrong = GraphStore.connect(running.server.uri, "root", secret, database="concierge", timeout_s=TIMEOUT_S)
+        with pytest.raises(GraphUnavailable) as refused:
+            wrong.health()
+        with pytest.raises(GraphUnavailable) as fast:
+            wrong.health()
+        wrong.close()
+    for text in (str(refused.value), str(fast.value), *(record.getMessage() for record in caplog.records)):
+        assert secret not in text
+
+
+def test_a_chroma_server_that_dies_and_comes_back_is_reconnected(
+    served: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    server = ChromaServer(tmp_path / "chroma", tmp_path / "chroma.log").start()
+    try:
+        settings = served.model_copy(
+            update={"data_dir": tmp_path / "data", "chroma_host": "127.0.0.1", "chroma_port": server.port}
+        )
+        (tmp_path / "data").mkdir()
+        (tmp_path / "data" / "graph").symlink_to(served.graph_dir, target_is_directory=True)  # the running one
+        assistant = assistant_on(settings)
+        try:
+            index = assistant.parts.vector_index
+            assert index is not None and index.location.host == "127.0.0.1"
+            first = assistant.turn("chroma-1", REQUEST)
+            assert any("vector" in candidate.features for candidate in first.pool) and not first.notes
+
+            server.kill()
+            degraded, waited = timed_turn(assistant, "chroma-2")
+            assert VECTOR_DOWN_NOTE in degraded.notes  # type: ignore[attr-defined]
+            assert len(degraded.recommendations) == settings.n_recommendations  # type: ignore[attr-defined]
+            assert waited < TIMEOUT_S + SLACK_S, waited
+
+            server.start()  # the same port and data: the operator's restart
+            assert index.supervisor.wait_up(60), "the Chroma server was not reconnected"
+            served_again = assistant.turn("chroma-3", REQUEST)
+            assert any("vector" in candidate.features for candidate in served_again.pool) and not served_again.notes
+        finally:
+            assistant.close()
+    finally:
+        server.stop()
+    logged = [record.getMessage() for record in caplog.records]
+    assert len([line for line in logged if line.startswith(f"Chroma server 127.0.0.1:{server.port} down:")]) == 1
+    assert [line for line in logged if line.startswith("session chroma-2, stage retrieve: vector source:")], logged
+
+
+@pytest.mark.parametrize("harm", ["deleted", "corrupted"])
+def test_a_damaged_vector_index_names_concierge_ingest_which_repairs_it(
+    served: Settings, tmp_path: Path, harm: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = served.model_copy(update={"data_dir": tmp_path / "data"})
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "graph").symlink_to(served.graph_dir, target_is_directory=True)  # the running one
+    ingest(settings, progress=False, with_graph=False)
+    manifest = read_manifest(settings)
+    assert manifest is not None and manifest.vector_dir is not None
+    location = vector_location(settings, manifest)
+    assert location.path is not None
+    if harm == "deleted":
+        shutil.rmtree(location.path)
+    else:
+        (location.path / "chroma.sqlite3").write_bytes(b"not a database " * 100)
+
+    embedder = shared_embedder(settings.embedding_spec, settings.embedding_batch_size)
+    with pytest.raises(VectorIndexDamaged, match="run `concierge ingest` to rebuild it") as damaged:
+        VectorIndex(location, embedder)
+    assert str(location.path) in str(damaged.value)
+    assistant = assistant_on(settings)  # an app started on it: degraded, and the log names the repair
+    try:
+        assert assistant.parts.vector_index is None
+        assert VECTOR_DOWN_NOTE in assistant.turn("damaged-1", REQUEST).notes
+    finally:
+        assistant.close()
+    assert [record for record in caplog.records if "run `concierge ingest` to rebuild it" in record.getMessage()]
+
+    environment = {
+        **os.environ,
+        "CONCIERGE_DATA_DIR": str(settings.data_dir),
+        "CONCIERGE_CATALOGUE": str(settings.catalogue),
+        "CONCIERGE_ARCADEDB_HEAP_MB": "512",
+    }
+    done = subprocess.run(
+        [str(CONCIERGE), "ingest"], env=environment, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "built" in done.stdout and "rebuilding the vector index" in done.stderr
+    repaired = read_manifest(settings)
+    assert repaired is not None and repaired.vector_dir != manifest.vector_dir
+    assert VectorIndex(vector_location(settings, repaired), embedder).count() == manifest.items
