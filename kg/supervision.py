@@ -158,7 +158,7 @@ class Supervisor:
                     return
                 continue
             with self._lock:
+                log.warning("%s back after %.1f s", self.part, time.monotonic() - self._down_since)
                 self._generation += 1
                 self._up.set()
-            log.warning("%s back after %.1f s", self.part, time.monotonic() - self._down_since)
             return
