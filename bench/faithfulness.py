@@ -38,6 +38,9 @@ from assistant.explain.reply_text import sentences
 from assistant.settings import Settings
 from assistant.types import Recommendation, TextPart
 
+UNHURRIED_S = 3600.0
+"""A turn deadline no reply reaches: these benchmarks measure what the model writes, not how long it may take."""
+
 SAMPLE = 20
 
 
@@ -180,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--llm-model", help="a packaged chat model other than the settings' (e.g. smollm2-135m)")
     parser.add_argument("--seed", type=int, default=0, help="which hand-check sample to print")
     args = parser.parse_args(argv)
-    overrides: dict[str, Any] = {"justifications": "llm"}
+    overrides: dict[str, Any] = {"justifications": "llm", "turn_deadline_s": UNHURRIED_S}
     if args.data_dir:
         overrides["data_dir"] = args.data_dir
     if args.llm_model:

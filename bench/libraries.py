@@ -255,9 +255,10 @@ def capabilities(chat_model: BaseChatModel) -> dict[str, Any]:
 
 def compare_chat_models(args: argparse.Namespace) -> dict[str, Any]:
     import assistant.llm
-    from bench.faithfulness import check_reply_texts, run
+    from bench.faithfulness import UNHURRIED_S, check_reply_texts, run
 
-    settings = Settings(justifications="llm", **({"data_dir": args.data_dir} if args.data_dir else {}))
+    overrides = {"data_dir": args.data_dir} if args.data_dir else {}
+    settings = Settings(justifications="llm", turn_deadline_s=UNHURRIED_S, **overrides)
     original = assistant.llm.chat_model_from_settings
     builders: dict[str, Callable[[Settings], BaseChatModel]] = {
         "ours": original,
