@@ -110,6 +110,15 @@ def test_a_turn_that_fails_midway_leaves_the_session_as_before(
     assert (assistant.profile(sid), sessions.history(sid), sessions.suggested_ids(sid)) == before
 
 
+def test_a_stream_abandoned_before_its_end_stores_nothing(scripted_assistant: Callable[..., Assistant]) -> None:
+    assistant = scripted_assistant()
+    sid = session()
+    stream = assistant.stream(sid, "I loved The Matrix")
+    assert isinstance(next(stream), str)
+    stream.close()
+    assert assistant.profile(sid) == UserProfile() and assistant.parts.sessions.history(sid) == []
+
+
 def test_a_chat_model_that_fails_still_stores_the_turn_with_the_template_reply(
     small_settings: Settings, small_catalogue: Catalogue, small_vector_index: VectorIndex
 ) -> None:
