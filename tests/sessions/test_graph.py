@@ -534,6 +534,44 @@ def test_two_processes_share_the_graph_profile_store(server: EmbeddedArcadeDB, t
     assert not (tmp_path / "profiles.sqlite3").exists()
 
 
+def test_a_process_killed_inside_its_turn_transaction_leaves_the_session_on_the_server_as_before(
+    server: EmbeddedArcadeDB, tmp_path: Path
+) -> None:
+    """A real SIGKILL (the crash hook, from the environment) inside the driver's transaction function."""
+    sid = session()
+    settings = graph_settings(server, tmp_path)
+    environment = {**os.environ, "CONCIERGE_DATA_DIR": str(tmp_path), "CONCIERGE_PROFILE_STORE": "graph"}
+    for name in ("neo4j_uri", "neo4j_user", "neo4j_database"):
+        environment[f"CONCIERGE_{name.upper()}"] = str(getattr(settings, name))
+    environment["CONCIERGE_NEO4J_PASSWORD"] = settings.neo4j_password.get_secret_value()
+    environment["CONCIERGE_CRASH_AT_STAGE"] = "commit"
+    writer = (
+        "import sys\n"
+        "from assistant.sessions.exchange import Exchange\n"
+        "from assistant.sessions.profile import PreferenceDelta, UserProfile\n"
+        "from assistant.sessions.store import open_session_store\n"
+        "from assistant.settings import Settings\n"
+        "from assistant.turn.crash import StageCrash\n"
+        "from kg.store import GraphStore\n"
+        "settings = Settings()\n"
+        "store = open_session_store(settings, GraphStore.from_config(settings.graph_config()))\n"
+        "profile = UserProfile().apply(PreferenceDelta(liked_items=('2571', '1214')))\n"
+        "crash = StageCrash(settings.crash_at_stage)\n"
+        "store.commit_turn(sys.argv[1], Exchange('and Alien', 'Noted.', profile), lambda: crash.reached('commit'))\n"
+    )
+    graph = instance(server)
+    try:
+        store = GraphSessionStore(graph)
+        store.commit_turn(sid, exchange("I loved 2571", "2571"))
+        before = stored(store, sid)
+        killed = subprocess.run([sys.executable, "-c", writer, sid], env=environment, capture_output=True, text=True)
+        assert killed.returncode == -9, killed.stderr[-2000:]
+        assert stored(store, sid) == before
+        assert store.commit_turn(sid, exchange("and 3", "3")) == 2
+    finally:
+        graph.close()
+
+
 def test_cli_profile_reads_and_deletes_on_the_server(
     server: EmbeddedArcadeDB,
     tmp_path: Path,
