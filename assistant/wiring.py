@@ -56,7 +56,7 @@ from retrieval.reranking import scaled_exposure
 from retrieval.scorer.scorer import CONFIG_FILE
 from retrieval.scorer.serving import load_catalogue_scorer, scorer_exposure
 from retrieval.scorer.vectors import CATALOGUE_VECTORS
-from retrieval.vector_store import VectorIndex, VectorLocation, VectorStoreUnavailable
+from retrieval.vector_store import VectorIndex, VectorLocation
 
 LOGGER = logging.getLogger(__name__)
 
@@ -224,16 +224,11 @@ def _open_vectors(settings: Settings) -> VectorIndex | None:
     if manifest is None:
         return None
     embedder = shared_embedder(settings.embedding_spec, settings.embedding_batch_size)
-    try:
-        return VectorIndex(
-            vector_location(settings, manifest),
-            embedder,
-            timeout_s=settings.chroma_timeout_s,
-            backoff=Backoff(
-                settings.restart_backoff_s, max(settings.restart_backoff_s, settings.restart_backoff_max_s)
-            ),
-            locate=lambda: _current_location(settings, manifest),
-        )
-    except VectorStoreUnavailable as exc:
-        LOGGER.warning("vector store unavailable, continuing without it: %s", exc)
-        return None
+    return VectorIndex(
+        vector_location(settings, manifest),
+        embedder,
+        timeout_s=settings.chroma_timeout_s,
+        backoff=Backoff(settings.restart_backoff_s, max(settings.restart_backoff_s, settings.restart_backoff_max_s)),
+        locate=lambda: _current_location(settings, manifest),
+        require=False,  # one that cannot be opened now (damaged, its server down) starts down and is reopened
+    )

@@ -174,7 +174,8 @@ class VectorIndex:
     ``timeout_s`` bounds every call to a Chroma server; ``backoff`` paces the
     reconnection attempts after one failed; ``locate``, when given, says where
     the collection is at each attempt (an index rebuilt by ``concierge ingest``
-    since moved).
+    since moved).  ``require=False`` starts an index that cannot be opened yet
+    (a server not up, a damaged directory) as down, recovering like any other.
     """
 
     def __init__(
@@ -184,6 +185,7 @@ class VectorIndex:
         timeout_s: float = 5.0,
         backoff: Backoff | None = None,
         locate: Callable[[], VectorLocation] | None = None,
+        require: bool = True,
     ) -> None:
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
@@ -191,15 +193,21 @@ class VectorIndex:
         self.embedder = embedder
         self.timeout_s = timeout_s
         self._locate = locate
-        self._collection = open_collection(location, timeout_s)
         part = f"Chroma server {location.host}:{location.port}" if location.host else f"vector index {location.path}"
         self.supervisor = Supervisor(part, self._reopen, VectorStoreUnavailable, backoff)
+        self._collection: Collection | None = None
+        try:
+            self._collection = open_collection(location, timeout_s)
+        except VectorStoreUnavailable as exc:
+            if require:
+                raise
+            self.supervisor.trip(exc)
 
     def close(self) -> None:
         self.supervisor.close()
 
     def count(self) -> int:
-        return self._call(lambda: self._collection.count(), "count")
+        return self._call(lambda: self.collection.count(), "count")
 
     def search(self, text: str, k: int) -> list[tuple[str, float]]:
         """Items nearest to ``text`` as (item id, cosine similarity), best first."""
@@ -207,7 +215,7 @@ class VectorIndex:
 
     def search_vector(self, vector: NDArray[np.float32], k: int) -> list[tuple[str, float]]:
         result = self._call(
-            lambda: self._collection.query(query_embeddings=vector[None, :], n_results=k, include=["distances"]),
+            lambda: self.collection.query(query_embeddings=vector[None, :], n_results=k, include=["distances"]),
             "search",
         )
         ids = result["ids"][0]
@@ -218,7 +226,7 @@ class VectorIndex:
         """Stored vectors of ``item_ids`` (to build a query from liked items without re-embedding)."""
         if not item_ids:
             return {}
-        result = self._call(lambda: self._collection.get(ids=list(item_ids), include=["embeddings"]), "lookup")
+        result = self._call(lambda: self.collection.get(ids=list(item_ids), include=["embeddings"]), "lookup")
         embeddings = result["embeddings"]
         if embeddings is None:
             raise VectorStoreUnavailable("the vector store returned no embeddings")
@@ -233,6 +241,13 @@ class VectorIndex:
             lambda: bounded(self.location, self.timeout_s, work, what),
             lambda exc: isinstance(exc, VectorStoreUnavailable),
         )
+
+    @property
+    def collection(self) -> Collection:
+        """The open collection; only an index that has never opened lacks one, and it is down until it does."""
+        if self._collection is None:
+            raise VectorStoreUnavailable(f"{self.location} has not been opened")
+        return self._collection
 
     def _reopen(self) -> None:
         """One reconnection attempt: the collection again, counted, so a server that lost it is not taken as back."""
