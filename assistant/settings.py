@@ -52,7 +52,12 @@ class Settings(BaseSettings):
     )
 
     # Chat model
-    llm_backend: Literal["packaged", "huggingface", "openai"] = "packaged"
+    llm_backend: Literal["onnx", "packaged", "huggingface", "openai"] = Field(
+        default="packaged",
+        description="'onnx': the packaged model on onnxruntime-genai (CPU; transformers on a GPU, or when the engine "
+        "is missing or fails to load); 'packaged': the packaged model on transformers; 'huggingface': a local model "
+        "directory on transformers; 'openai': an OpenAI-compatible server.",
+    )
     llm_model: str = Field(
         default="qwen2.5-coder-0.5b",
         description=(

@@ -31,6 +31,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from langchain_core.language_models.chat_models import BaseChatModel
 from tqdm.auto import tqdm
 
 from assistant.explain.about import which_film_text
@@ -80,16 +81,17 @@ def seeker_messages(path: Path) -> Iterator[tuple[str, str]]:
 
 
 def check_reply_texts(
-    settings: Settings, dialogues: Path, minimum: int
+    settings: Settings, dialogues: Path, minimum: int, chat_model: BaseChatModel | None = None
 ) -> tuple[dict[str, Any], list[tuple[str, TextPart]]]:
     """Replay seeker messages and re-check every reply text that is not a list line or a note.
 
     Every text that fails is kept with its message and what was wrong, so a
-    failure can be found again without replaying the run.
+    failure can be found again without replaying the run.  ``chat_model``
+    replaces the one the settings name (bench.engines compares engines so).
     """
     from assistant.api import Assistant
 
-    assistant = Assistant.from_settings(settings.model_copy(update={"justifications": "template"}))
+    assistant = Assistant.from_settings(settings.model_copy(update={"justifications": "template"}), chat_model)
     pipeline = assistant.pipeline
     checked: list[tuple[str, TextPart, bool]] = []
     failures: list[dict[str, Any]] = []

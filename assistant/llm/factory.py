@@ -8,6 +8,7 @@ which backends exist.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -15,6 +16,8 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from assistant.llm.chat_model import TransformersChatModel
 from assistant.llm.local import load_local_model
 from assistant.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 class BackendUnavailableError(RuntimeError):
@@ -70,13 +73,37 @@ def _served_model_class(chat_openai: type[Any]) -> type[Any]:
     return ServedChatModel
 
 
+def _onnx_chat_model(settings: Settings) -> BaseChatModel | None:
+    """The packaged model on onnxruntime-genai, or None (with one log line) when the engine is missing or fails."""
+    from assistant.llm.onnx_genai import OnnxEngineError, OnnxGenaiChatModel, load_onnx_model
+
+    try:
+        loaded = load_onnx_model(settings)
+    except (OnnxEngineError, OSError) as error:
+        logger.warning("llm_backend onnx unavailable, using transformers instead: %s", error)
+        return None
+    return OnnxGenaiChatModel.from_onnx(loaded, **_generation(settings))
+
+
+def _generation(settings: Settings) -> dict[str, Any]:
+    return {
+        "max_new_tokens": settings.llm_max_new_tokens,
+        "temperature": settings.llm_temperature,
+        "seed": settings.llm_seed,
+    }
+
+
 def chat_model_from_settings(settings: Settings) -> BaseChatModel:
-    """The chat model ``settings`` describe; local models are loaded once per process."""
+    """The chat model ``settings`` describe; local models are loaded once per process.
+
+    ``onnx`` serves the packaged model on the CPU through onnxruntime-genai;
+    on another device, or when that engine is missing or fails, transformers
+    serves it.
+    """
     if settings.llm_backend == "openai":
         return _openai_chat_model(settings)
-    return TransformersChatModel.from_local(
-        load_local_model(settings),
-        max_new_tokens=settings.llm_max_new_tokens,
-        temperature=settings.llm_temperature,
-        seed=settings.llm_seed,
-    )
+    if settings.llm_backend == "onnx" and settings.llm_device == "cpu":
+        chat_model = _onnx_chat_model(settings)
+        if chat_model is not None:
+            return chat_model
+    return TransformersChatModel.from_local(load_local_model(settings), **_generation(settings))

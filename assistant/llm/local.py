@@ -117,20 +117,26 @@ def _from_pretrained(
     return model, tokenizer
 
 
-def _load_packaged(settings: Settings) -> LocalModel:
+def packaged_safetensors(settings: Settings) -> Path:
+    """The safetensors copy of the packaged model named by ``settings``, converted from its GGUF if missing."""
     if settings.llm_model not in PACKAGED_MODELS:
         raise PackagedModelError(
             f"unknown packaged model {settings.llm_model!r}; choose one of {sorted(PACKAGED_MODELS)}"
         )
     dtype = _torch_dtype(settings.llm_dtype)
-    _device_map(settings.llm_device)
     target = safetensors_dir(settings)
-    converted = not target.is_dir()
-    if converted:
+    if not target.is_dir():
         gguf = packaged_gguf(settings.llm_model, settings.model_cache_dir)
         target.parent.mkdir(parents=True, exist_ok=True)
         _convert_gguf(gguf, dtype, target)
-    model, tokenizer = _from_pretrained(target, dtype, settings.llm_device)
+    return target
+
+
+def _load_packaged(settings: Settings) -> LocalModel:
+    _device_map(settings.llm_device)
+    converted = not safetensors_dir(settings).is_dir()
+    target = packaged_safetensors(settings)
+    model, tokenizer = _from_pretrained(target, _torch_dtype(settings.llm_dtype), settings.llm_device)
     return LocalModel(settings.llm_model, model, tokenizer, str(target), converted)
 
 
@@ -154,19 +160,19 @@ def load_local_model(settings: Settings) -> LocalModel:
     sit, so two assistants with the same model settings share one copy in
     memory while different settings never get each other's model.
     """
-    if settings.llm_backend not in ("packaged", "huggingface"):
+    if settings.llm_backend == "openai":
         raise LocalModelError(f"llm_backend {settings.llm_backend!r} is not a local backend")
+    packaged = settings.llm_backend != "huggingface"  # 'onnx' falls back to the packaged model on transformers
     key = (
-        settings.llm_backend,
+        "packaged" if packaged else "huggingface",
         settings.llm_model,
-        str(settings.model_cache_dir.resolve()) if settings.llm_backend == "packaged" else "",
+        str(settings.model_cache_dir.resolve()) if packaged else "",
         settings.llm_dtype,
         settings.llm_device,
     )
     with _loaded_lock:
         if key not in _loaded:
-            loader = _load_packaged if settings.llm_backend == "packaged" else _load_huggingface
-            _loaded[key] = loader(settings)
+            _loaded[key] = _load_packaged(settings) if packaged else _load_huggingface(settings)
         return _loaded[key]
 
 
