@@ -262,7 +262,15 @@ class GraphConnection:
         raises :class:`GraphUnavailable` and starts the server's recovery."""
         if self._closed:
             raise GraphUnavailable("the graph connection is closed")
-        return self.supervisor.call(lambda: self._bounded(fn, what), lambda exc: isinstance(exc, GraphUnavailable))
+        return self.supervisor.call(lambda: self._alive_then(fn, what), lambda exc: isinstance(exc, GraphUnavailable))
+
+    def _alive_then(self, fn: Callable[[], T], what: str) -> T:
+        """``fn()`` bounded, but at once unavailable when our embedded server's process is gone: the driver would
+        spend its retry time on a port nobody listens on."""
+        server = self.server
+        if self._embedded is not None and server is not None and not server.alive():
+            raise GraphUnavailable(f"graph {what} failed: the embedded server (pid {server.pid}) is not running")
+        return self._bounded(fn, what)
 
     def _bounded(self, fn: Callable[[], T], what: str) -> T:
         """``fn()`` with every driver failure raised as :class:`GraphUnavailable`, its cause free of secrets."""
