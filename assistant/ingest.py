@@ -21,6 +21,7 @@ from pathlib import Path
 
 from assistant.settings import Settings
 from kg.catalogue import INTERACTIONS_FILE, ITEMS_FILE, Catalogue, find_file, load_catalogue
+from kg.embedded import GraphDatabaseDamaged, set_aside_database
 from kg.schema import CatalogueSchema
 from kg.store import GraphStore
 from retrieval.embeddings import model_fingerprint, shared_embedder
@@ -141,6 +142,18 @@ def _retire(settings: Settings, old: Manifest | None, new: Manifest) -> None:
         drop_collection(vector_location(settings, old))
 
 
+def _graph_for_ingest(settings: Settings, schema: CatalogueSchema, repair: bool) -> GraphStore:
+    """The graph to write to; an embedded database the server cannot open is set aside and rebuilt (``repair``)."""
+    try:
+        return GraphStore.from_config(settings.graph_config(), schema)
+    except GraphDatabaseDamaged as exc:
+        if not repair or settings.neo4j_uri:
+            raise
+        aside = set_aside_database(settings.graph_dir)
+        LOGGER.warning("rebuilding the graph database: %s; the damaged copy is in %s", exc, aside)
+        return GraphStore.from_config(settings.graph_config(), schema)
+
+
 def ingest(
     settings: Settings,
     catalogue: Catalogue | None = None,
@@ -168,7 +181,7 @@ def ingest(
         graph = None
     owns_graph = with_graph and graph is None
     if owns_graph:
-        graph = GraphStore.from_config(settings.graph_config(), schema)
+        graph = _graph_for_ingest(settings, schema, repair)
     try:
         if graph is not None:
             graph.migrate()  # every start passes here: an older graph is brought up to date, a newer one refused

@@ -429,6 +429,11 @@ class EmbeddedArcadeDB:
                     self._process = None
                     self.pid = 0
                     raise _PortClash(tail[-500:])
+                if any(mark in tail for mark in _DATABASE_OPEN_FAILED):
+                    raise GraphDatabaseDamaged(
+                        f"the graph database in {self.graph_dir / 'databases' / self.database} cannot be opened "
+                        f"({_first_error(tail)}): run `concierge ingest` to rebuild it (the damaged copy is kept)"
+                    )
                 raise GraphUnavailable(f"ArcadeDB exited with code {code} while starting:\n{tail[-2000:]}")
             if self.ready(timeout=1.0):
                 return
@@ -474,6 +479,36 @@ class EmbeddedArcadeDB:
 
 class _PortClash(RuntimeError):
     pass
+
+
+class GraphDatabaseDamaged(GraphUnavailable):
+    """The server cannot open the database's files (corrupted, half deleted): ``concierge ingest`` rebuilds it."""
+
+
+_DATABASE_OPEN_FAILED = ("LocalDatabase.open", "DatabaseFactory.open", "ArcadeDBServer.loadDatabases")
+DAMAGED_DIR = "damaged"
+
+
+def _first_error(tail: str) -> str:
+    """The first exception line of a Java console tail, short enough for one log line."""
+    for line in tail.splitlines():
+        if "Exception" in line or "Error" in line:
+            return line.strip()[:200]
+    return "see log/server-console.log"
+
+
+def set_aside_database(graph_dir: Path, database: str = DATABASE) -> Path | None:
+    """Move a damaged database out of the server's sight (kept under ``damaged/``, never deleted); its new path.
+
+    Only while no server runs on ``graph_dir``: a server that cannot open its database has exited.
+    """
+    source = Path(graph_dir).expanduser().resolve() / "databases" / database
+    if not source.exists():
+        return None
+    target = source.parents[1] / DAMAGED_DIR / f"{database}-{time.strftime('%Y%m%d-%H%M%S')}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source.rename(target)
+    return target
 
 
 def _tail(path: Path, offset: int) -> str:

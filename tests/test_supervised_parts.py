@@ -3,8 +3,8 @@
 One small data directory (the first demo films) is ingested once, with its
 own embedded graph server; the graph test kills that server with SIGKILL,
 the Chroma test starts and kills a Chroma server of its own, and the damage
-test corrupts the vector index and repairs it with the real ``concierge
-ingest``.  Each shows the turn after the failure degrading with its note
+tests delete or corrupt the vector index, or corrupt a graph database, and
+repair them with ``concierge ingest``.  Each shows the turn after the failure degrading with its note
 within the configured timeout, and a later turn served by the part again.
 """
 
@@ -214,3 +214,30 @@ def test_a_damaged_vector_index_names_concierge_ingest_which_repairs_it(
         assert any("vector" in candidate.features for candidate in served.pool) and not served.notes
     finally:
         assistant.close()
+
+
+def test_a_corrupted_graph_database_names_concierge_ingest_which_rebuilds_it(
+    served: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = served.model_copy(update={"data_dir": tmp_path / "data"})
+    ingest(settings, progress=False)
+    embedded.shutdown(settings.graph_dir)  # as when the machine stopped
+    database = settings.graph_dir / "databases" / embedded.DATABASE
+    for path in database.iterdir():
+        if path.is_file() and path.stat().st_size:
+            path.write_bytes(b"not a database " * 100)
+
+    with pytest.raises(embedded.GraphDatabaseDamaged, match="run `concierge ingest` to rebuild it") as damaged:
+        GraphStore.from_config(settings.graph_config())
+    assert str(database) in str(damaged.value)
+    password = (settings.graph_dir / embedded.PASSWORD_FILE).read_text(encoding="utf-8").strip()
+    assert password not in str(damaged.value)
+
+    report = ingest(settings, progress=False)  # what `concierge ingest` runs
+    assert not report.skipped
+    with GraphStore.from_config(settings.graph_config()) as graph:
+        assert graph.item_count() == CATALOGUE_ITEMS
+    kept = list((settings.graph_dir / embedded.DAMAGED_DIR).iterdir())
+    assert len(kept) == 1 and kept[0].name.startswith(embedded.DATABASE)
+    assert [record for record in caplog.records if "rebuilding the graph database" in record.getMessage()]
+    embedded.shutdown(settings.graph_dir)
