@@ -120,6 +120,7 @@ def _load(settings: Settings) -> OnnxModel:
 
 def load_onnx_model(settings: Settings) -> OnnxModel:
     """The packaged model named by ``settings`` on onnxruntime-genai, converted once and loaded once per process."""
+    _genai()  # checked before the process cache, so a missing package is always reported
     key = (settings.llm_model, str(settings.model_cache_dir.resolve()))
     with _loaded_lock:
         if key not in _loaded:
