@@ -69,3 +69,16 @@ def test_exploring_places_only_allowed_films_and_says_so_in_why(
     assert explored, "half the places are explored, so four lists explore some"
     answer = assistant.why("bo", explored[0].item.id)
     assert "shown partly to learn what you think of it" in answer.text
+
+
+def test_learn_every_runs_the_refit_after_that_many_reactions(
+    scripted_assistant: Callable[..., Assistant], small_settings: Settings, tmp_path: Path
+) -> None:
+    settings = learning_settings(small_settings, tmp_path, exploration=0.0).model_copy(update={"learn_every": 2})
+    assistant = scripted_assistant(settings=settings)
+    shown = [rec.item.id for rec in assistant.chat("cy", "I loved Toy Story").recommendations]
+    assistant.feedback("cy", shown[0], "liked")
+    assert not settings.feedback_interactions_path.exists()
+    assistant.feedback("cy", shown[1], "disliked")
+    rows = settings.feedback_interactions_path.read_text().splitlines()
+    assert rows[1:] == [f"cy,{shown[0]},5.0,{rows[1].split(',')[3]}", f"cy,{shown[1]},1.0,{rows[2].split(',')[3]}"]

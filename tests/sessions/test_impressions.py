@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,10 +15,10 @@ from assistant.sessions.impressions import (
     Reaction,
     exported,
 )
+from assistant.sessions.impressions_graph import GraphImpressionLog
 from assistant.sessions.impressions_sqlite import SqliteImpressionLog
 from assistant.sessions.migrations import SCHEMA_VERSION
-
-pytestmark = pytest.mark.fast
+from tests.sessions.test_graph import instance, server  # noqa: F401 (the module's graph server fixture)
 
 LOGS: dict[str, Callable[[Path], ImpressionLog]] = {
     "sqlite": lambda tmp_path: SqliteImpressionLog(tmp_path / "profiles.sqlite3"),
@@ -26,9 +26,19 @@ LOGS: dict[str, Callable[[Path], ImpressionLog]] = {
 }
 
 
-@pytest.fixture(params=sorted(LOGS))
-def log(request: pytest.FixtureRequest, tmp_path: Path) -> ImpressionLog:
-    return LOGS[request.param](tmp_path)
+@pytest.fixture(params=[pytest.param(name, marks=pytest.mark.fast) for name in sorted(LOGS)] + ["graph"])
+def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ImpressionLog]:
+    """The same contract on the SQLite file, in memory and (real-parts tier) on the embedded graph server."""
+    if request.param != "graph":
+        yield LOGS[request.param](tmp_path)
+        return
+    graph = instance(request.getfixturevalue("server"))
+    log = GraphImpressionLog(graph)
+    impressions, _ = log.everything()
+    for session_id in {impression.session_id for impression in impressions}:
+        log.delete_session(session_id)  # the module's server is shared by the tests
+    yield log
+    graph.close()
 
 
 def shown(list_id: str, session_id: str, items: tuple[str, ...], at: float = 1.0) -> list[Impression]:
@@ -93,6 +103,7 @@ def test_forgetting_a_session_removes_its_log_and_keeps_everyone_elses(log: Impr
     assert log.session_log("alice") == ([], [])
 
 
+@pytest.mark.fast
 def test_the_sqlite_log_is_a_schema_migration_of_the_profile_store(tmp_path: Path) -> None:
     import sqlite3
 
@@ -101,3 +112,22 @@ def test_the_sqlite_log_is_a_schema_migration_of_the_profile_store(tmp_path: Pat
         assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"impressions", "reactions", "profiles"} <= tables
+
+
+@pytest.mark.fast
+def test_profile_show_exports_the_sessions_feedback_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from ui import cli
+
+    log = SqliteImpressionLog(tmp_path / "profiles.sqlite3")
+    log.log_list(shown("L1", "alice", ("10", "20")))
+    log.log_list(shown("L2", "bob", ("30",)))
+    log.log_reaction(Reaction("L1", "20", "accepted"))
+    assert cli.main(["--data-dir", str(tmp_path), "profile", "show", "--session", "alice"]) == 0
+    exported_log = json.loads(capsys.readouterr().out)["feedback_log"]
+    assert [(row["item_id"], row["position"], row["propensity"]) for row in exported_log["impressions"]] == [
+        ("10", 0, 1.0),
+        ("20", 1, 0.9),
+    ]
+    assert [(row["item_id"], row["kind"]) for row in exported_log["reactions"]] == [("20", "accepted")]
