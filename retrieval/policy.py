@@ -163,7 +163,9 @@ class LinearPolicy:
             entry, share = scored[index], float(shares[index])
             if abs(share) >= 5e-5:
                 entry = replace(
-                    entry, score=float(adjusted[index]), contributions={**entry.contributions, "policy": round(share, 4)}
+                    entry,
+                    score=float(adjusted[index]),
+                    contributions={**entry.contributions, "policy": round(share, 4)},
                 )
             ordered.append(entry)
         return ordered, matrix[kept]
