@@ -10,11 +10,14 @@ within the configured timeout, and a later turn served by the part again.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,15 +28,17 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from assistant.api import Assistant
 from assistant.ingest import ingest, read_manifest, vector_location
 from assistant.settings import Settings
+from assistant.turn.trace import TurnTrace
 from kg import embedded
 from kg.errors import GraphUnavailable
 from kg.store import GraphStore
+from kg.supervision import Backoff
 from retrieval.candidates import GRAPH_DOWN_NOTE, VECTOR_DOWN_NOTE
 from retrieval.embeddings import shared_embedder
 from retrieval.vector_store import VectorIndex, VectorIndexDamaged
 from tests.catalogues import demo_head, write_catalogue
 from tests.conftest import CONCIERGE
-from tests.servers import ChromaServer
+from tests.servers import ChromaServer, free_port
 from ui import cli
 
 TIMEOUT_S = 3.0
@@ -74,7 +79,7 @@ def assistant_on(settings: Settings) -> Assistant:
     return Assistant.from_settings(settings, chat_model=FakeListChatModel(responses=["Here you go."]))
 
 
-def timed_turn(assistant: Assistant, session: str) -> tuple[object, float]:
+def timed_turn(assistant: Assistant, session: str) -> tuple[TurnTrace, float]:
     started = time.monotonic()
     trace = assistant.turn(session, REQUEST)
     return trace, time.monotonic() - started
@@ -94,8 +99,8 @@ def test_a_killed_graph_server_degrades_one_turn_and_is_restarted(
         killed = graph.server.pid
         os.kill(killed, signal.SIGKILL)
         degraded, waited = timed_turn(assistant, "graph-2")
-        assert GRAPH_DOWN_NOTE in degraded.notes  # type: ignore[attr-defined]
-        assert len(degraded.recommendations) == served.n_recommendations  # type: ignore[attr-defined]
+        assert GRAPH_DOWN_NOTE in degraded.notes
+        assert len(degraded.recommendations) == served.n_recommendations
         assert waited < TIMEOUT_S + SLACK_S, waited
         with pytest.raises(GraphUnavailable, match="recovering it"):
             graph.health()  # while it is restarted, every call fails at once
@@ -149,8 +154,8 @@ def test_a_chroma_server_that_dies_and_comes_back_is_reconnected(
 
             server.kill()
             degraded, waited = timed_turn(assistant, "chroma-2")
-            assert VECTOR_DOWN_NOTE in degraded.notes  # type: ignore[attr-defined]
-            assert len(degraded.recommendations) == settings.n_recommendations  # type: ignore[attr-defined]
+            assert VECTOR_DOWN_NOTE in degraded.notes
+            assert len(degraded.recommendations) == settings.n_recommendations
             assert waited < TIMEOUT_S + SLACK_S, waited
 
             server.start()  # the same port and data: the operator's restart
@@ -210,8 +215,8 @@ def test_a_damaged_vector_index_names_concierge_ingest_which_repairs_it(
 
         assert index.supervisor.wait_up(60), "the running app did not move to the rebuilt index"
         assert index.location.path == settings.index_dir / str(repaired.vector_dir)
-        served = assistant.turn("damaged-2", REQUEST)
-        assert any("vector" in candidate.features for candidate in served.pool) and not served.notes
+        answered = assistant.turn("damaged-2", REQUEST)
+        assert any("vector" in candidate.features for candidate in answered.pool) and not answered.notes
     finally:
         assistant.close()
 
@@ -241,3 +246,71 @@ def test_a_corrupted_graph_database_names_concierge_ingest_which_rebuilds_it(
     assert len(kept) == 1 and kept[0].name.startswith(embedded.DATABASE)
     assert [record for record in caplog.records if "rebuilding the graph database" in record.getMessage()]
     embedded.shutdown(settings.graph_dir)
+
+
+class Relay:
+    """A TCP relay on a fixed loopback port to a server: stopped and started again, as a remote server restarts."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = free_port()
+        self._open: list[socket.socket] = []
+        self._listener: socket.socket | None = None
+
+    def start(self) -> Relay:
+        listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
+        self._listener = listener
+        self._open.append(listener)
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        for sock in self._open:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        self._open.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            self._open += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+
+
+def test_a_remote_graph_server_that_goes_away_is_probed_until_it_answers(served: Settings) -> None:
+    """A Neo4j of yours cannot be restarted from here: the connection fails fast while it is away, then returns."""
+    with GraphStore.embedded(served.graph_dir, heap_mb=512) as local:
+        assert local.server is not None
+        relay = Relay(local.server.bolt_port).start()
+        remote = GraphStore.connect(
+            f"bolt://127.0.0.1:{relay.port}",
+            *local.server.auth,
+            database=local.server.database,
+            timeout_s=TIMEOUT_S,
+            backoff=Backoff(0.2, 0.5),
+        )
+        try:
+            assert remote.item_count() == CATALOGUE_ITEMS
+            relay.stop()
+            with pytest.raises(GraphUnavailable):
+                remote.item_count()
+            with pytest.raises(GraphUnavailable, match="recovering it"):
+                remote.item_count()
+            relay.start()
+            assert remote.connection.supervisor.wait_up(60), "the connection did not come back"
+            assert remote.item_count() == CATALOGUE_ITEMS and remote.connection.supervisor.outages == 1
+        finally:
+            remote.close()
+            relay.stop()
