@@ -53,7 +53,7 @@ class Settings(BaseSettings):
 
     # Chat model
     llm_backend: Literal["onnx", "packaged", "huggingface", "openai"] = Field(
-        default="packaged",
+        default="onnx",
         description="'onnx': the packaged model on onnxruntime-genai (CPU; transformers on a GPU, or when the engine "
         "is missing or fails to load); 'packaged': the packaged model on transformers; 'huggingface': a local model "
         "directory on transformers; 'openai': an OpenAI-compatible server.",
