@@ -49,6 +49,7 @@ from tqdm.auto import tqdm
 from assistant.llm.chat_model import _Options
 from assistant.llm.token_chat import TokenStreamChatModel
 from assistant.settings import Settings
+from bench.faithfulness import UNHURRIED_S
 from bench.plotting import pyplot, save
 from prompts import load_prompt
 
@@ -296,7 +297,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--convert", action="store_true", help="convert afresh and time it (else use the cache)")
     parser.add_argument("--openvino-dir", type=Path, help="an OpenVINO IR export of the packaged model")
     args = parser.parse_args(argv)
-    settings = Settings(**({"data_dir": args.data_dir} if args.data_dir else {}))
+    overrides = {"data_dir": args.data_dir} if args.data_dir else {}
+    settings = Settings(turn_deadline_s=UNHURRIED_S, **overrides)
     args.json.parent.mkdir(parents=True, exist_ok=True)
 
     def report(rows: list[dict[str, Any]]) -> None:
