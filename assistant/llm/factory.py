@@ -50,6 +50,9 @@ def _served_model_class(chat_openai: type[Any]) -> type[Any]:
 
     Without it every call that bounds its length fails in the OpenAI client,
     and the reply, justifications and extraction fall back to templates and rules.
+    The request names the bound ``max_tokens``, which every OpenAI-compatible
+    server reads: the client's newer ``max_completion_tokens`` is ignored by
+    some of them (llama-cpp-python's server writes on to its own limit).
     """
 
     def served(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -58,6 +61,12 @@ def _served_model_class(chat_openai: type[Any]) -> type[Any]:
         return {**{k: v for k, v in kwargs.items() if k != "max_new_tokens"}, "max_tokens": kwargs["max_new_tokens"]}
 
     class ServedChatModel(chat_openai):
+        def _get_request_payload(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            payload: dict[str, Any] = super()._get_request_payload(*args, **kwargs)
+            if "max_completion_tokens" in payload:
+                payload["max_tokens"] = payload.pop("max_completion_tokens")
+            return payload
+
         def _generate(self, *args: Any, **kwargs: Any) -> Any:
             return super()._generate(*args, **served(kwargs))
 
