@@ -8,7 +8,8 @@ three-turn conversation with a Like between the first two turns.  Per load
 level it reports turns/s, p50/p95/max turn latency, time to the first
 streamed text, errors and cross-talk: every person's profile, read back both
 from the page and from the session store through their browser token, must
-hold exactly the films they liked.  The fault run kills the graph server
+hold exactly the films they liked; and every introduction people read is
+checked again by the grounding rule.  The fault run kills the graph server
 (SIGKILL) once a third of its turns are done and reports the turns that
 degraded, the time until a turn was served by the graph again, and whether
 any liked film was lost.
@@ -37,11 +38,15 @@ import psutil
 from gradio_client import Client
 from tqdm import tqdm
 
+from assistant.explain.grounding import ReplyContext, ReplyTextChecker
+from assistant.explain.reply_text import sentences
 from assistant.sessions.secret import session_key
 from assistant.sessions.sqlite import SqliteSessionStore
 from assistant.sessions.visitors import Visitors
 from assistant.settings import Settings
 from assistant.turn.pipeline import MODEL_BUSY_NOTE
+from assistant.types import ItemCard
+from assistant.understanding.linking import EntityLinker
 from bench.plotting import pyplot, save
 from bench.timing import percentile
 from kg.catalogue import Catalogue, load_catalogue
@@ -50,7 +55,9 @@ from retrieval.candidates import GRAPH_DOWN_NOTE
 FOLLOW_UPS = ("Something lighter please, no horror", "Any more like those?")
 FAILURES = ("Sorry, something went wrong", "I could not take that message")
 BUSY_NOTICE = "_The language model is busy"
+MODEL_MARK = re.compile(r"<span class=\"concierge-model-mark\">.*?</span>", re.DOTALL)
 LIKED_LINE = re.compile(r"^- Liked: (.+)$", re.MULTILINE)
+LIST_LINE = re.compile(r"^\d+\. \*\*(.+?)\*\*: ", re.MULTILINE)
 
 
 @dataclass
@@ -59,6 +66,8 @@ class TurnRecord:
 
     person: int
     turn: int
+    message: str
+    text: str
     started: float
     first_text_s: float | None
     latency_s: float
@@ -135,6 +144,8 @@ class Person:
             TurnRecord(
                 person=self.conversation.person,
                 turn=number,
+                message=message,
+                text=text,
                 started=started,
                 first_text_s=first,
                 latency_s=latency,
@@ -243,6 +254,31 @@ def drive(
     return conversations
 
 
+def unfaithful_sentences(
+    conversations: Sequence[Conversation], titles: Sequence[str], catalogue: Catalogue, checker: ReplyTextChecker
+) -> list[str]:
+    """Sentences of the replies' introductions that the grounding rule rejects, read back from what people saw.
+
+    Each introduction is checked against what the turn could draw on: the
+    message, the films the person had liked by then and the films listed.
+    """
+    cards: dict[str, list[ItemCard]] = {}
+    for item in catalogue.items.values():
+        cards.setdefault(item.display_title, []).append(ItemCard.from_item(item))
+    rejected: list[str] = []
+    for conversation, title in zip(conversations, titles, strict=True):
+        for turn in conversation.turns:
+            liked = {title} if turn.turn == 0 else conversation.liked_shown
+            listed = [card for name in LIST_LINE.findall(turn.text) for card in cards.get(name, [])]
+            context = ReplyContext(message=turn.message, liked_titles=tuple(sorted(liked)), suggestions=tuple(listed))
+            introduction = turn.text.split("\n\n1. ")[0] if listed else ""
+            for sentence in sentences(MODEL_MARK.sub("", introduction)):
+                verdict = checker.check(sentence, context)
+                if not verdict.faithful:
+                    rejected.append(f"{sentence} ({'; '.join(verdict.problems)})")
+    return rejected
+
+
 def summary(conversations: Sequence[Conversation], wall_s: float, crosstalk: int) -> dict[str, Any]:
     turns = [turn for conversation in conversations for turn in conversation.turns]
     latencies = [turn.latency_s * 1000 for turn in turns]
@@ -348,6 +384,7 @@ def main(argv: list[str] | None = None) -> None:
     settings, environment = prepared_settings(args.data_dir)
     catalogue = load_catalogue(settings.catalogue)
     titles = popular_titles(catalogue, sum(args.levels) + args.fault_sessions)
+    checker = ReplyTextChecker(EntityLinker(catalogue, lambda item_id: 0.0))
     app = AppUnderLoad(environment, args.port)
     levels: list[dict[str, Any]] = []
     samples: dict[int, list[float]] = {}
@@ -359,7 +396,9 @@ def main(argv: list[str] | None = None) -> None:
             started = time.monotonic()
             conversations = drive(app, chosen, offset, time.monotonic)
             wall = time.monotonic() - started
-            levels.append(summary(conversations, wall, crosstalk(conversations, chosen, settings, catalogue)))
+            level = summary(conversations, wall, crosstalk(conversations, chosen, settings, catalogue))
+            rejected = unfaithful_sentences(conversations, chosen, catalogue, checker)
+            levels.append({**level, "unfaithful_sentences": len(rejected), "unfaithful_examples": rejected[:5]})
             samples[sessions] = [turn.latency_s for c in conversations for turn in c.turns]
             offset += sessions
         fault = (
@@ -372,12 +411,13 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"\nturn deadline {settings.turn_deadline_s:g} s, model {settings.llm_model}, {os.cpu_count()} cores")
     header = f"{'sessions':>8} {'turns':>5} {'errors':>6} {'xtalk':>5} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7}"
-    print(header + f" {'first p50':>9} {'turns/s':>7} {'busy':>4} {'model':>5}")
+    print(header + f" {'first p50':>9} {'turns/s':>7} {'busy':>4} {'model':>5} {'unfaithful':>10}")
     for level in levels:
         print(
             f"{level['sessions']:>8} {level['turns']:>5} {level['errors']:>6} {level['crosstalk']:>5} "
             f"{level['p50_ms']:>7} {level['p95_ms']:>7} {level['max_ms']:>7} {level['first_text_p50_ms']!s:>9} "
-            f"{level['turns_per_s']:>7} {level['model_busy_turns']:>4} {level['model_worded_turns']:>5}"
+            f"{level['turns_per_s']:>7} {level['model_busy_turns']:>4} {level['model_worded_turns']:>5} "
+            f"{level['unfaithful_sentences']:>10}"
         )
     if fault is not None:
         print(f"fault run: {json.dumps(fault)}")
