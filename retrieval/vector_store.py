@@ -15,6 +15,7 @@ message names ``concierge ingest``, the command that rebuilds it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -66,17 +67,23 @@ class VectorLocation:
         return f"vector collection {self.collection!r} in {where}"
 
 
+_CLIENT_REGISTRY = threading.Lock()
+"""Chroma keeps one shared system per path in a class-level dict that a failed open also edits; clients are made
+one at a time, or a supervisor's retry in the background can drop the system another thread is being handed."""
+
+
 def _client(location: VectorLocation) -> ClientAPI:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     try:
-        if location.host:
-            return chromadb.HttpClient(host=location.host, port=location.port, settings=chroma_settings)
-        if location.path is None:
-            raise VectorStoreUnavailable("an embedded vector store needs a directory")
-        return chromadb.PersistentClient(path=str(location.path), settings=chroma_settings)
+        with _CLIENT_REGISTRY:
+            if location.host:
+                return chromadb.HttpClient(host=location.host, port=location.port, settings=chroma_settings)
+            if location.path is None:
+                raise VectorStoreUnavailable("an embedded vector store needs a directory")
+            return chromadb.PersistentClient(path=str(location.path), settings=chroma_settings)
     except VectorStoreUnavailable:
         raise
     except Exception as exc:
