@@ -298,8 +298,9 @@ def test_missing_part_package_is_named(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_qwen_loads_and_replies(qwen_cache: Path) -> None:
-    settings = Settings(model_cache_dir=qwen_cache, llm_model="qwen2.5-coder-0.5b", llm_max_new_tokens=12)
+def test_qwen_loads_and_replies() -> None:
+    """In the shared model cache, as users get it: its one-time conversion is shared with the other Qwen tests."""
+    settings = Settings(llm_backend="packaged", llm_model="qwen2.5-coder-0.5b", llm_max_new_tokens=12)
     model = chat_model_from_settings(settings)
     result = model.invoke([HumanMessage("Say hello in three words.")])
     assert result.content.strip()
