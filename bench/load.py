@@ -56,6 +56,10 @@ FOLLOW_UPS = ("Something lighter please, no horror", "Any more like those?")
 FAILURES = ("Sorry, something went wrong", "I could not take that message")
 BUSY_NOTICE = "_The language model is busy"
 MODEL_MARK = re.compile(r"<span class=\"concierge-model-mark\">.*?</span>", re.DOTALL)
+TURN_TIMEOUT_S = 180.0
+"""A reply that has not come by then counts as an error (the person gave up)."""
+POLL_S = 0.05
+"""How often a person's client looks at the streamed updates: often enough for first-text times, cheap for 50 threads."""
 LIKED_LINE = re.compile(r"^- Liked: (.+)$", re.MULTILINE)
 LIST_LINE = re.compile(r"^\d+\. \*\*(.+?)\*\*: ", re.MULTILINE)
 
@@ -89,6 +93,12 @@ def chat_text(outputs: Sequence[Any]) -> str:
     """The last assistant message of the chatbot output (the first output of the chat endpoint)."""
     history = outputs[0] or []
     return str(history[-1]["content"]) if history else ""
+
+
+def shows_text(outputs: Sequence[Any]) -> bool:
+    """Whether a streamed update shows the person some of the reply (the busy notice is not the reply)."""
+    text = chat_text(outputs)
+    return bool(text) and not text.startswith(BUSY_NOTICE)
 
 
 def liked_titles(panel: object) -> set[str]:
@@ -126,11 +136,18 @@ class Person:
         outputs: Sequence[Any] = ()
         try:
             job = self.client.submit(message, self.history, api_name="/chat")
-            for outputs in job:
-                text = chat_text(outputs)
-                if first is None and text and not text.startswith(BUSY_NOTICE):
+            while not job.done():
+                if first is None and any(shows_text(update) for update in job.outputs()):
                     first = self.clock() - started
-            outputs = job.outputs()[-1] if job.outputs() else outputs
+                if self.clock() - started > TURN_TIMEOUT_S:
+                    job.cancel()
+                    raise TimeoutError(f"no reply within {TURN_TIMEOUT_S:g} s")
+                time.sleep(POLL_S)
+            job.result()  # raises what the server's queue reported
+            updates = job.outputs()
+            if first is None and any(shows_text(update) for update in updates):
+                first = self.clock() - started
+            outputs = updates[-1] if updates else ()
         except Exception as exc:  # an HTTP or queue failure is what this bench counts
             error = f"{type(exc).__name__}: {exc}"
         latency = self.clock() - started
