@@ -58,6 +58,8 @@ BUSY_NOTICE = "_The language model is busy"
 MODEL_MARK = re.compile(r"<span class=\"concierge-model-mark\">.*?</span>", re.DOTALL)
 TURN_TIMEOUT_S = 180.0
 """A reply that has not come by then counts as an error (the person gave up)."""
+HTTP_TIMEOUT_S = 60.0
+"""How long a request may take to be answered at all: a browser waits, gradio_client's default gives up after 5 s."""
 POLL_S = 0.05
 """How often a person's client looks at the streamed updates: often enough for first-text times, cheap for 50 threads."""
 LIKED_LINE = re.compile(r"^- Liked: (.+)$", re.MULTILINE)
@@ -87,6 +89,7 @@ class Conversation:
     liked_shown: set[str] = field(default_factory=set)
     token: object = None
     turns: list[TurnRecord] = field(default_factory=list)
+    failure: str | None = None
 
 
 def chat_text(outputs: Sequence[Any]) -> str:
@@ -111,7 +114,7 @@ class Person:
     """One browser session driving the UI over HTTP."""
 
     def __init__(self, url: str, person: int, title: str, clock: Callable[[], float]) -> None:
-        self.client = Client(url, verbose=False)
+        self.client = Client(url, verbose=False, httpx_kwargs={"timeout": HTTP_TIMEOUT_S})
         self.conversation = Conversation(person)
         self.title = title
         self.clock = clock
@@ -119,11 +122,16 @@ class Person:
         self.panel: object = None
 
     def run(self) -> Conversation:
-        arrival = self.client.predict(None, api_name="/arrive")
-        self.conversation.token = arrival[0]
-        self.turn(0, f"I loved {self.title}")
-        liked = self.client.predict(api_name="/liked_1")
-        self.panel = liked[1]
+        """The conversation; a page load or a Like the server did not answer ends it, counted as a failure."""
+        try:
+            arrival = self.client.predict(None, api_name="/arrive")
+            self.conversation.token = arrival[0]
+            self.turn(0, f"I loved {self.title}")
+            liked = self.client.predict(api_name="/liked_1")
+            self.panel = liked[1]
+        except Exception as exc:  # an HTTP or queue failure is what this bench counts
+            self.conversation.failure = f"{type(exc).__name__}: {exc}"
+            return self.conversation
         for number, message in enumerate(FOLLOW_UPS, start=1):
             self.turn(number, message)
         self.conversation.liked_shown = liked_titles(self.panel)
@@ -303,7 +311,7 @@ def summary(conversations: Sequence[Conversation], wall_s: float, crosstalk: int
     return {
         "sessions": len(conversations),
         "turns": len(turns),
-        "errors": sum(turn.error is not None for turn in turns),
+        "errors": sum(turn.error is not None for turn in turns) + sum(c.failure is not None for c in conversations),
         "crosstalk": crosstalk,
         "p50_ms": round(percentile(latencies, 0.5)),
         "p95_ms": round(percentile(latencies, 0.95)),
@@ -312,7 +320,9 @@ def summary(conversations: Sequence[Conversation], wall_s: float, crosstalk: int
         "turns_per_s": round(len(turns) / wall_s, 2),
         "model_busy_turns": sum(turn.model_busy for turn in turns),
         "model_worded_turns": sum(turn.model_words for turn in turns),
-        "error_messages": sorted({turn.error for turn in turns if turn.error})[:5],
+        "error_messages": sorted(
+            {turn.error for turn in turns if turn.error} | {c.failure for c in conversations if c.failure}
+        )[:5],
     }
 
 
@@ -322,6 +332,8 @@ def crosstalk(
     """People whose profile (on the page or in the store) holds a film they did not like, or lacks one they did."""
     wrong = 0
     for conversation, title in zip(conversations, titles, strict=True):
+        if conversation.failure is not None:
+            continue  # counted as an error: its profile cannot be read back
         shown = conversation.liked_shown
         stored = stored_likes(settings, catalogue, conversation.token)
         if title not in shown or len(shown) != 2 or stored != shown:
