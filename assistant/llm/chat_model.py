@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import torch
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -50,6 +50,37 @@ class _Options:
     temperature: float
     seed: int
     stop: tuple[str, ...]
+
+
+class _GenerationDefaults(Protocol):
+    model_name: str
+    max_new_tokens: int
+    temperature: float
+    seed: int
+
+
+def _generation_params(model: _GenerationDefaults) -> dict[str, Any]:
+    """What identifies a local chat model's output: the model and its generation defaults."""
+    return {
+        "model_name": model.model_name,
+        "max_new_tokens": model.max_new_tokens,
+        "temperature": model.temperature,
+        "seed": model.seed,
+    }
+
+
+def _call_options(model: _GenerationDefaults, stop: list[str] | None, kwargs: dict[str, Any]) -> _Options:
+    """Merge per-call overrides (``invoke(..., max_new_tokens=8)`` or ``bind``) into the model's defaults."""
+    kwargs.pop("stream", None)  # LangChain's own routing flag, already acted on
+    unknown = set(kwargs) - set(_CALL_OPTIONS)
+    if unknown:
+        raise TypeError(f"unsupported generation options {sorted(unknown)}; supported: {list(_CALL_OPTIONS)}")
+    return _Options(
+        max_new_tokens=int(kwargs.get("max_new_tokens", model.max_new_tokens)),
+        temperature=float(kwargs.get("temperature", model.temperature)),
+        seed=int(kwargs.get("seed", model.seed)),
+        stop=tuple(s for s in (stop or ()) if s),
+    )
 
 
 def _chat_turn(message: BaseMessage) -> dict[str, str]:
@@ -192,25 +223,10 @@ class TransformersChatModel(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {
-            "model_name": self.model_name,
-            "max_new_tokens": self.max_new_tokens,
-            "temperature": self.temperature,
-            "seed": self.seed,
-        }
+        return _generation_params(self)
 
     def _options(self, stop: list[str] | None, kwargs: dict[str, Any]) -> _Options:
-        """Merge per-call overrides (``invoke(..., max_new_tokens=8)`` or ``bind``) into the defaults."""
-        kwargs.pop("stream", None)  # LangChain's own routing flag, already acted on
-        unknown = set(kwargs) - set(_CALL_OPTIONS)
-        if unknown:
-            raise TypeError(f"unsupported generation options {sorted(unknown)}; supported: {list(_CALL_OPTIONS)}")
-        return _Options(
-            max_new_tokens=int(kwargs.get("max_new_tokens", self.max_new_tokens)),
-            temperature=float(kwargs.get("temperature", self.temperature)),
-            seed=int(kwargs.get("seed", self.seed)),
-            stop=tuple(s for s in (stop or ()) if s),
-        )
+        return _call_options(self, stop, kwargs)
 
     def _encode(self, messages: list[BaseMessage]) -> dict[str, torch.Tensor]:
         encoded = self.tokenizer.apply_chat_template(

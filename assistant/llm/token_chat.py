@@ -23,7 +23,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict, Field
 from transformers import PreTrainedTokenizerBase
 
-from assistant.llm.chat_model import _CALL_OPTIONS, _chat_turn, _Options, _StopFilter
+from assistant.llm.chat_model import _call_options, _chat_turn, _generation_params, _Options, _StopFilter
 
 
 class _Decoder:
@@ -71,24 +71,10 @@ class TokenStreamChatModel(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {
-            "model_name": self.model_name,
-            "max_new_tokens": self.max_new_tokens,
-            "temperature": self.temperature,
-            "seed": self.seed,
-        }
+        return _generation_params(self)
 
     def _options(self, stop: list[str] | None, kwargs: dict[str, Any]) -> _Options:
-        kwargs.pop("stream", None)  # LangChain's own routing flag, already acted on
-        unknown = set(kwargs) - set(_CALL_OPTIONS)
-        if unknown:
-            raise TypeError(f"unsupported generation options {sorted(unknown)}; supported: {list(_CALL_OPTIONS)}")
-        return _Options(
-            max_new_tokens=int(kwargs.get("max_new_tokens", self.max_new_tokens)),
-            temperature=float(kwargs.get("temperature", self.temperature)),
-            seed=int(kwargs.get("seed", self.seed)),
-            stop=tuple(s for s in (stop or ()) if s),
-        )
+        return _call_options(self, stop, kwargs)
 
     def _prompt_ids(self, messages: list[BaseMessage]) -> list[int]:
         encoded = self.tokenizer.apply_chat_template(
