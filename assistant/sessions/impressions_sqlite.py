@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from assistant.sessions.impressions import Impression, Reaction, check_reaction
-from assistant.sessions.migrations import migrate
+from assistant.sessions.sqlite import connected, prepared_file
 
 IMPRESSION_COLUMNS = "list_id, session_id, item_id, position, score, context, propensity, explored, at"
 REACTION_COLUMNS = "list_id, item_id, kind, session_id, event_id, at"
@@ -32,22 +32,10 @@ class SqliteImpressionLog:
     """Over the same file as :class:`~assistant.sessions.sqlite.SqliteSessionStore`; a connection per operation."""
 
     def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        migrate(self.path)
-        with self._connect() as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
+        self.path = prepared_file(path)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.path, timeout=30.0)
-        try:
-            connection.execute("PRAGMA busy_timeout=30000")
-            connection.execute("PRAGMA synchronous=NORMAL")  # WAL: a power cut may lose the last events, never the file
-            with connection:
-                yield connection
-        finally:
-            connection.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return connected(self.path, "synchronous=NORMAL")  # WAL: a power cut may lose the last events, never the file
 
     def log_list(self, impressions: Sequence[Impression]) -> None:
         with self._connect() as connection:

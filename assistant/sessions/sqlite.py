@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from assistant.sessions.exchange import BeforeCommit, Exchange, nothing
@@ -20,25 +20,38 @@ from assistant.sessions.profile import UserProfile
 from assistant.types import Recommendation
 
 
+def prepared_file(path: Path) -> Path:
+    """The sessions file, created if missing, migrated to this code's schema and in WAL mode."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    migrate(path)  # first: a file from newer code is refused before anything is written to it
+    with connected(path) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+    return path
+
+
+@contextmanager
+def connected(path: Path, *pragmas: str) -> Iterator[sqlite3.Connection]:
+    """A short-lived connection, one transaction, then closed: what keeps every user of the file thread-safe."""
+    connection = sqlite3.connect(path, timeout=30.0)
+    try:
+        connection.execute("PRAGMA busy_timeout=30000")
+        for pragma in pragmas:
+            connection.execute(f"PRAGMA {pragma}")
+        with connection:
+            yield connection
+    finally:
+        connection.close()
+
+
 class SqliteSessionStore:
     """One SQLite file; a short-lived connection per operation keeps it thread-safe."""
 
     def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        migrate(self.path)  # first: a file from newer code is refused before anything is written to it
-        with self._connect() as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
+        self.path = prepared_file(path)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.path, timeout=30.0)
-        try:
-            connection.execute("PRAGMA busy_timeout=30000")
-            with connection:
-                yield connection
-        finally:
-            connection.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return connected(self.path)
 
     def load_profile(self, session_id: str) -> UserProfile:
         with self._connect() as connection:
