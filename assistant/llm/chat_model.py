@@ -281,20 +281,9 @@ class TransformersChatModel(BaseChatModel):
             )
 
     def _finish(self, watch: _Watch, prompt_tokens: int, options: _Options, hit_stop: bool) -> dict[str, Any]:
-        """Usage and finish reason, reported the way OpenAI-compatible chat models do."""
         length_bound = watch.generated >= options.max_new_tokens and watch.last_token not in self._eos_ids()
-        usage = UsageMetadata(
-            input_tokens=prompt_tokens,
-            output_tokens=watch.generated,
-            total_tokens=prompt_tokens + watch.generated,
-        )
-        return {
-            "usage_metadata": usage,
-            "response_metadata": {
-                "finish_reason": "length" if length_bound and not hit_stop else "stop",
-                "model_name": self.model_name,
-            },
-        }
+        reason = "length" if length_bound and not hit_stop else "stop"
+        return _finish_metadata(self.model_name, prompt_tokens, watch.generated, reason)
 
     def _generate(
         self,
@@ -348,25 +337,36 @@ class TransformersChatModel(BaseChatModel):
             for piece in streamer:
                 text = stop_filter.feed(piece)
                 if text:
-                    yield self._text_chunk(text, run_manager)
+                    yield _text_chunk(text, run_manager)
             worker.join()
             if failures:
                 raise failures[0]
             tail = stop_filter.flush()
             if tail:
-                yield self._text_chunk(tail, run_manager)
+                yield _text_chunk(tail, run_manager)
             finish = self._finish(watch, prompt_tokens, options, stop_filter.stopped)
-            yield ChatGenerationChunk(
-                message=AIMessageChunk(content="", chunk_position="last", **finish),
-                generation_info=finish["response_metadata"],
-            )
+            yield _last_chunk(finish)
         finally:
             cancelled.set()
             worker.join()
 
-    @staticmethod
-    def _text_chunk(text: str, run_manager: CallbackManagerForLLMRun | None) -> ChatGenerationChunk:
-        chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
-        if run_manager is not None:
-            run_manager.on_llm_new_token(text, chunk=chunk)
-        return chunk
+
+def _finish_metadata(model_name: str, prompt_tokens: int, generated: int, finish_reason: str) -> dict[str, Any]:
+    """Usage and finish reason, reported the way OpenAI-compatible chat models do."""
+    usage = UsageMetadata(input_tokens=prompt_tokens, output_tokens=generated, total_tokens=prompt_tokens + generated)
+    return {"usage_metadata": usage, "response_metadata": {"finish_reason": finish_reason, "model_name": model_name}}
+
+
+def _text_chunk(text: str, run_manager: CallbackManagerForLLMRun | None) -> ChatGenerationChunk:
+    chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
+    if run_manager is not None:
+        run_manager.on_llm_new_token(text, chunk=chunk)
+    return chunk
+
+
+def _last_chunk(finish: dict[str, Any]) -> ChatGenerationChunk:
+    """The empty closing chunk of a stream, carrying its usage and finish reason."""
+    return ChatGenerationChunk(
+        message=AIMessageChunk(content="", chunk_position="last", **finish),
+        generation_info=finish["response_metadata"],
+    )

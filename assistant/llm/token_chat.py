@@ -17,13 +17,21 @@ from typing import Any, cast
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.messages.ai import UsageMetadata
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, Field
 from transformers import PreTrainedTokenizerBase
 
-from assistant.llm.chat_model import _call_options, _chat_turn, _generation_params, _Options, _StopFilter
+from assistant.llm.chat_model import (
+    _call_options,
+    _chat_turn,
+    _finish_metadata,
+    _generation_params,
+    _last_chunk,
+    _Options,
+    _StopFilter,
+    _text_chunk,
+)
 
 
 class _Decoder:
@@ -110,15 +118,7 @@ class TokenStreamChatModel(BaseChatModel):
         stats["finish_reason"] = "length" if length_bound and not stop_filter.stopped else "stop"
 
     def _finish(self, stats: dict[str, Any]) -> dict[str, Any]:
-        usage = UsageMetadata(
-            input_tokens=stats["prompt_tokens"],
-            output_tokens=stats["generated"],
-            total_tokens=stats["prompt_tokens"] + stats["generated"],
-        )
-        return {
-            "usage_metadata": usage,
-            "response_metadata": {"finish_reason": stats["finish_reason"], "model_name": self.model_name},
-        }
+        return _finish_metadata(self.model_name, stats["prompt_tokens"], stats["generated"], stats["finish_reason"])
 
     def _generate(
         self,
@@ -143,12 +143,5 @@ class TokenStreamChatModel(BaseChatModel):
         """Yield text as it is decoded; closing the stream early stops the engine at the next token."""
         stats: dict[str, Any] = {}
         for text in self._pieces(messages, self._options(stop, kwargs), stats):
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content=text))
-            if run_manager is not None:
-                run_manager.on_llm_new_token(text, chunk=chunk)
-            yield chunk
-        finish = self._finish(stats)
-        yield ChatGenerationChunk(
-            message=AIMessageChunk(content="", chunk_position="last", **finish),
-            generation_info=finish["response_metadata"],
-        )
+            yield _text_chunk(text, run_manager)
+        yield _last_chunk(self._finish(stats))
