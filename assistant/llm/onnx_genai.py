@@ -6,7 +6,9 @@ transformers caches is converted once with the package's own model builder
 builder runs in a child process: it holds several gigabytes while it
 quantises, which the serving process should not keep.  Like the safetensors
 copy, the converted directory is built in a temporary sibling and renamed
-into place, so its existence marks a complete conversion.
+into place, so its existence marks a complete conversion.  The model is
+served from a process of its own (:mod:`assistant.llm.onnx_process`),
+because the engine holds the GIL while it computes a token.
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from pydantic import Field
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from assistant.llm.chat_model import _Options
 from assistant.llm.local import LocalModelError, packaged_safetensors
+from assistant.llm.onnx_process import EngineProcess, EngineProcessError
 from assistant.llm.token_chat import TokenStreamChatModel
 from assistant.settings import Settings
 
@@ -41,10 +43,10 @@ class OnnxEngineError(LocalModelError):
 
 @dataclass(frozen=True)
 class OnnxModel:
-    """A loaded onnxruntime-genai model with its tokenizer and the lock generation takes."""
+    """A model loaded in its onnxruntime-genai process, with its tokenizer and the lock generation takes."""
 
     name: str
-    model: Any  # onnxruntime_genai.Model
+    engine: EngineProcess
     tokenizer: PreTrainedTokenizerBase
     eos_token_ids: frozenset[int]
     source: Path
@@ -107,15 +109,15 @@ def onnx_files(settings: Settings) -> Path:
 
 
 def _load(settings: Settings) -> OnnxModel:
-    genai = _genai()
     converted = not onnx_dir(settings).is_dir()
     target = onnx_files(settings)
+    engine = EngineProcess(target)
     try:
-        model = genai.Model(str(target))
-    except Exception as error:  # the engine raises its own RuntimeError subclasses
-        raise OnnxEngineError(f"onnxruntime-genai cannot load {target}: {error}") from error
+        engine.start()
+    except EngineProcessError as error:
+        raise OnnxEngineError(str(error)) from error
     tokenizer = AutoTokenizer.from_pretrained(target, local_files_only=True)
-    return OnnxModel(settings.llm_model, model, tokenizer, _eos_ids(target), target, converted)
+    return OnnxModel(settings.llm_model, engine, tokenizer, _eos_ids(target), target, converted)
 
 
 def load_onnx_model(settings: Settings) -> OnnxModel:
@@ -131,12 +133,12 @@ def load_onnx_model(settings: Settings) -> OnnxModel:
 class OnnxGenaiChatModel(TokenStreamChatModel):
     """Chat with a packaged model through onnxruntime-genai; greedy at temperature 0, seeded sampling above."""
 
-    genai_model: Any = Field(exclude=True)
+    engine: EngineProcess = Field(exclude=True)
 
     @classmethod
     def from_onnx(cls, loaded: OnnxModel, **params: Any) -> OnnxGenaiChatModel:
         return cls(
-            genai_model=loaded.model,
+            engine=loaded.engine,
             tokenizer=loaded.tokenizer,
             eos_token_ids=loaded.eos_token_ids,
             model_name=loaded.name,
@@ -149,14 +151,7 @@ class OnnxGenaiChatModel(TokenStreamChatModel):
         return "onnxruntime-genai-chat"
 
     def _token_ids(self, prompt: list[int], options: _Options) -> Iterator[int]:
-        genai = _genai()
-        params = genai.GeneratorParams(self.genai_model)
         search: dict[str, Any] = {"max_length": len(prompt) + options.max_new_tokens, "do_sample": False}
         if options.temperature > 0:
             search.update(do_sample=True, temperature=options.temperature, random_seed=options.seed)
-        params.set_search_options(**search)
-        generator = genai.Generator(self.genai_model, params)
-        generator.append_tokens(np.array([prompt], dtype=np.int32))
-        while not generator.is_done():
-            generator.generate_next_token()
-            yield int(generator.get_next_tokens()[0])
+        yield from self.engine.tokens(prompt, search)

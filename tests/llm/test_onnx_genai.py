@@ -7,6 +7,8 @@ copy, so only the first run on a machine pays for it.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from assistant.llm import TransformersChatModel, chat_model_from_settings
 from assistant.llm.local import packaged_safetensors, safetensors_dir
 from assistant.llm.onnx_genai import OnnxGenaiChatModel, onnx_dir
+from assistant.llm.onnx_process import EngineProcessError
 from assistant.settings import Settings
 
 pytest.importorskip("onnxruntime_genai")
@@ -54,6 +57,39 @@ def test_a_stream_is_the_invoked_text_and_stop_sequences_cut_both(onnx_chat: Onn
     assert cut.text == whole[: whole.index(stop)]
     assert cut.response_metadata["finish_reason"] == "stop"
     assert "".join(chunk.text for chunk in onnx_chat.stream(PROMPT, stop=[stop])) == cut.text
+
+
+def test_the_model_runs_in_a_child_process_that_an_abandoned_stream_stops(onnx_chat: OnnxGenaiChatModel) -> None:
+    pid = onnx_chat.engine.pid
+    assert pid is not None and pid != os.getpid()
+    whole = onnx_chat.invoke(PROMPT).text
+    stream = onnx_chat.stream(PROMPT)
+    next(stream)
+    stream.close()
+    assert onnx_chat.invoke(PROMPT).text == whole
+    assert onnx_chat.engine.pid == pid
+
+
+def test_a_killed_engine_is_started_again_by_the_next_generation_with_a_log_line(
+    onnx_chat: OnnxGenaiChatModel, caplog: pytest.LogCaptureFixture
+) -> None:
+    whole = onnx_chat.invoke(PROMPT).text
+    pid = onnx_chat.engine.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    with caplog.at_level(logging.WARNING):
+        assert onnx_chat.invoke(PROMPT).text == whole
+    assert onnx_chat.engine.pid not in (None, pid)
+    assert any(
+        "onnx engine process ended" in record.getMessage() and str(pid) in record.getMessage()
+        for record in caplog.records
+    )
+
+
+def test_a_failed_generation_is_an_error_and_the_engine_answers_the_next(onnx_chat: OnnxGenaiChatModel) -> None:
+    with pytest.raises(EngineProcessError, match="no_such_option"):
+        list(onnx_chat.engine.tokens([1, 2, 3], {"max_length": 8, "no_such_option": 1}))
+    assert len(list(onnx_chat.engine.tokens([1, 2, 3], {"max_length": 6}))) == 3
 
 
 def test_a_broken_conversion_falls_back_to_transformers_with_one_warning(
