@@ -66,8 +66,19 @@ class GateLoad:
         return self.running >= self.slots or self.waiting > 0
 
 
+TYPICAL_WEIGHT = 0.3
+"""How much the latest generation moves the gate's typical hold time (an exponentially weighted mean)."""
+
+
 class GenerationGate:
-    """At most ``slots`` generations at once and at most ``queue_limit`` turns waiting for one."""
+    """At most ``slots`` generations at once and at most ``queue_limit`` turns waiting for one.
+
+    The gate keeps a typical time one generation holds a slot, so that a turn
+    whose expected wait is already longer than what is left of its deadline
+    is answered at once instead of after waiting for nothing.  A turn that was
+    told the model is busy is not queued again for its later texts, so its
+    reply is worded one way and comes without further waits.
+    """
 
     def __init__(self, slots: int, queue_limit: int) -> None:
         if slots < 1 or queue_limit < 0:
@@ -78,6 +89,7 @@ class GenerationGate:
         self._counts = threading.Lock()
         self._running = 0
         self._waiting = 0
+        self._typical_hold_s: float | None = None
 
     def load(self) -> GateLoad:
         with self._counts:
@@ -86,21 +98,31 @@ class GenerationGate:
     @contextmanager
     def slot(self, deadline: TurnDeadline | None) -> Iterator[None]:
         """Hold one generation slot; :class:`ModelBusy` when the queue is full or the deadline comes first."""
+        if deadline is not None and deadline.busy is not None:
+            raise ModelBusy(deadline.busy)
         if not self._free.acquire(blocking=False):
             self._wait(deadline)
         with self._counts:
             self._running += 1
+        taken = time.monotonic()
         try:
             yield
         finally:
+            held_s = time.monotonic() - taken
             with self._counts:
                 self._running -= 1
+                typical = self._typical_hold_s
+                self._typical_hold_s = held_s if typical is None else typical + TYPICAL_WEIGHT * (held_s - typical)
             self._free.release()
 
     def _wait(self, deadline: TurnDeadline | None) -> None:
         with self._counts:
             if self._waiting >= self.queue_limit:
                 raise ModelBusy(f"{self._waiting} turns were already waiting for the language model")
+            typical = self._typical_hold_s
+            expected = None if typical is None else (self._waiting + 1) * typical / self.slots
+            if deadline is not None and expected is not None and expected > deadline.remaining():
+                raise ModelBusy(f"the turns ahead would hold the language model for about {expected:.0f} s")
             self._waiting += 1
         try:
             acquired = self._free.acquire(timeout=None if deadline is None else deadline.remaining())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -63,6 +64,30 @@ def test_a_turn_waits_for_the_slot_only_until_its_deadline() -> None:
         with pytest.raises(ModelBusy, match="deadline"), gate.slot(TurnDeadline.after(0.05)):
             pass
         assert gate.load().waiting == 0
+
+
+def test_a_turn_whose_expected_wait_outlasts_its_deadline_is_told_at_once() -> None:
+    gate = GenerationGate(slots=1, queue_limit=4)
+    with gate.slot(None):
+        time.sleep(0.3)  # the typical generation now holds the slot for 0.3 s
+    with held(gate):
+        with pytest.raises(ModelBusy, match="would hold the language model"), gate.slot(TurnDeadline.after(0.1)):
+            pass
+        assert gate.load().waiting == 0
+        with (
+            pytest.raises(ModelBusy, match="stayed busy until the turn's deadline"),
+            gate.slot(TurnDeadline.after(0.6)),
+        ):
+            pass
+
+
+def test_a_turn_told_the_model_is_busy_is_not_queued_again() -> None:
+    gate = GenerationGate(slots=1, queue_limit=4)
+    deadline = TurnDeadline.after(60)
+    deadline.busy = "the language model stayed busy until the turn's deadline"
+    with pytest.raises(ModelBusy, match="stayed busy"), gate.slot(deadline):
+        pass
+    assert gate.load().running == 0
 
 
 def test_a_free_slot_is_taken_without_waiting_and_given_back() -> None:
