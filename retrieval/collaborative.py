@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy import sparse
 
 from kg.catalogue import Interaction
@@ -46,6 +47,7 @@ class CoLikeIndex:
             ratings.append(interaction.rating)
         shape = (max(len(users), 1), len(self.item_ids))
         self._ratings = sparse.csc_matrix((np.asarray(ratings, dtype=np.float32), (rows, columns)), shape=shape)
+        self._ratings_by_user = self._ratings.tocsr()
         liked = (self._ratings >= min_liked_rating).astype(np.float32)
         self._likes = sparse.csc_matrix(liked)
         self._like_counts = np.asarray(self._likes.sum(axis=0)).ravel()
@@ -83,22 +85,30 @@ class CoLikeIndex:
         scores = cosine.sum(axis=0)
         scores[sources] = 0.0
         order = np.argsort(-scores)[:k]
+        best_sources = np.argmax(cosine, axis=0)
+        means = {best: self._mean_ratings_among_likers(sources[best]) for best in set(best_sources[order].tolist())}
         related: dict[str, tuple[float, CoLikeSignal]] = {}
         for column in order:
             if scores[column] <= 0:
                 break
-            best = int(np.argmax(cosine[:, column]))
-            source_column = sources[best]
+            best = int(best_sources[column])
+            mean = means[best][column]
             signal = CoLikeSignal(
-                source_item_id=self.item_ids[source_column],
+                source_item_id=self.item_ids[sources[best]],
                 co_likers=int(co_counts[best, column]),
-                mean_rating=self._mean_rating_among_likers(source_column, int(column)),
+                mean_rating=None if np.isnan(mean) else round(float(mean), 1),
             )
             related[self.item_ids[column]] = (float(scores[column]), signal)
         return related
 
-    def _mean_rating_among_likers(self, source_column: int, column: int) -> float | None:
+    def _mean_ratings_among_likers(self, source_column: int) -> NDArray[np.float64]:
+        """Per item, the mean rating given by the people who liked ``source_column`` (NaN where none rated it).
+
+        One pass over those people's rows for every item at once: looked up
+        item by item it was the largest cost of a turn under load.
+        """
         likers = self._likes[:, source_column].nonzero()[0]
-        their_ratings = self._ratings[likers, column].toarray().ravel()
-        given = their_ratings[their_ratings > 0]
-        return round(float(given.mean()), 1) if given.size else None
+        their_ratings = self._ratings_by_user[likers]
+        sums = np.asarray(their_ratings.sum(axis=0), dtype=np.float64).ravel()
+        counts = np.asarray((their_ratings > 0).sum(axis=0), dtype=np.float64).ravel()
+        return np.divide(sums, counts, out=np.full_like(sums, np.nan), where=counts > 0)
