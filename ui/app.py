@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -30,6 +31,9 @@ from assistant.types import Recommendation, Reply
 from ui.cards import CARDS_CSS, render_card, render_model_mark
 
 LOGGER = logging.getLogger(__name__)
+STREAM_FRAME_S = 0.1
+"""Reply text that comes faster than this reaches the page in one update: Gradio rebuilds every output
+component for each update, which under load cost the server more than the turn itself."""
 EXAMPLES = [
     "I loved The Matrix and Blade Runner",
     "Something like Arrival, but not horror, after 2010",
@@ -73,6 +77,7 @@ class ConciergeUI:
         if waiting:
             history[-1]["content"] = waiting
             yield (history, "", shown, *self._unchanged())
+        shown_at = 0.0
         try:
             for event in self.assistant.stream(session_id, message):
                 if waiting:
@@ -83,7 +88,9 @@ class ConciergeUI:
                     yield (history, "", shown, *self._reply_updates(session_id, event))
                 else:
                     history[-1]["content"] += event
-                    yield (history, "", shown, *self._unchanged())
+                    if time.monotonic() - shown_at >= STREAM_FRAME_S:
+                        shown_at = time.monotonic()
+                        yield (history, "", shown, *self._unchanged())
         except InvalidInput as exc:
             history[-1]["content"] = f"I could not take that message: {exc}."
             yield (history, _echoed(message), shown, *self._unchanged())

@@ -35,3 +35,17 @@ def test_no_notice_when_the_model_is_free(scripted_assistant: Callable[..., Assi
     ui = ConciergeUI(scripted_assistant("Here are a few films for tonight."))
     frames = [values[0][-1]["content"] for values in ui.respond("I loved Heat", [], f"free-{uuid.uuid4()}", [])]
     assert not any("busy" in frame for frame in frames)
+
+
+def test_text_that_comes_at_once_reaches_the_page_in_fewer_updates_and_whole(
+    scripted_assistant: Callable[..., Assistant],
+) -> None:
+    from ui.app import ConciergeUI
+
+    ui = ConciergeUI(scripted_assistant("Here are a few films for tonight."))
+    pieces = [
+        event for event in ui.assistant.stream(f"pieces-{uuid.uuid4()}", "I loved Heat") if isinstance(event, str)
+    ]
+    frames = [values[0][-1]["content"] for values in ui.respond("I loved Heat", [], f"frames-{uuid.uuid4()}", [])]
+    assert len(pieces) > 2 and len(frames) < len(pieces)
+    assert frames[-1].startswith("".join(pieces))
