@@ -4,7 +4,7 @@ An introduction, an answer to small talk or a goodbye may use the person's
 own words, their profile, the facts of this turn's suggestions and neutral
 phrasing (:mod:`assistant.explain.words`), nothing else: every title, person,
 number and content word is checked against those.  It must also speak to the
-person as "you", never break one of their limits ("a horror film" when horror
+person as "you", never claim a taste as the assistant's own, never break one of their limits ("a horror film" when horror
 is ruled out) and never offer a film they already liked as a suggestion.  A
 sentence that fails is not shown; the writer asks once more, then uses a
 template.
@@ -23,6 +23,14 @@ from assistant.understanding.linking import GENRE_SYNONYMS, EntityLinker, normal
 
 GENRE_FORMS = {normalise(word): normalise(genre) for word, genre in GENRE_SYNONYMS.items()}
 """Every word that names a genre, normalised, with the genre it names: built once, read per sentence."""
+OWN_TASTE = re.compile(
+    r" (?:i|we)(?: ve| d| have| would)?(?: really| also| just| always| absolutely)?"
+    r" (?:love|loved|like|liked|enjoy|enjoyed|adore|adored|hate|hated|dislike|disliked)(?! to )"
+    r"| i (?:m|am) (?:a |such a )?(?:big |huge )?fan"
+    r"| (?:my|our) favou?rites? "
+)
+"""The model speaking of a taste as its own ("I love Heat"): it echoes the person's words in the first person,
+which states something false about the assistant and hides that the taste is the person's."""
 PROMPT_ECHOES = ("introduc", "instruction", "the list", "break down", "rules", "nothing yet", "limits:")
 
 
@@ -66,6 +74,8 @@ class ReplyTextChecker:
         message_words = set(normalise(context.message).split())
         problems: list[str] = []
         problems += [f"says {word!r} about the person" for word in THIRD_PERSON if f" {word} " in lowered]
+        if OWN_TASTE.search(lowered):
+            problems.append("speaks of a taste as its own")
         problems += [f"echoes the prompt ({echo!r})" for echo in PROMPT_ECHOES if echo in sentence.casefold()]
         problems += [f"number {n} is not in the turn" for n in NUMBER.findall(sentence) if n not in numbers]
         problems += self._names(sentence, names, normalise(context.message))

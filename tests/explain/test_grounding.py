@@ -70,6 +70,17 @@ def test_a_liked_film_offered_as_a_suggestion_is_refused(checker: ReplyTextCheck
     assert checker.check("Since you loved Ocean's Eleven, here are some picks for you.", context).faithful
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    ["I love Heat and Collateral, no romance.", "I'm a big fan of Heat.", "My favourite is Heat.", "We loved Heat."],
+)
+def test_the_persons_taste_echoed_as_the_assistants_own_is_refused(checker: ReplyTextChecker, sentence: str) -> None:
+    context = ReplyContext(message="I love Heat and Collateral, no romance", liked_titles=("Heat (1995)",))
+    verdict = checker.check(sentence, context)
+    assert "speaks of a taste as its own" in verdict.problems, verdict.problems
+    assert checker.check("You love Heat and Collateral, no romance.", context).faithful
+
+
 def test_an_answer_to_an_off_topic_question_is_refused(checker: ReplyTextChecker) -> None:
     verdict = checker.check("Paris is the capital of France.", ReplyContext(message="What is the capital of France?"))
     assert not verdict.faithful and "paris" in " ".join(verdict.problems)
