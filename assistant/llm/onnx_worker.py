@@ -21,9 +21,12 @@ The protocol, pickled over :class:`multiprocessing.connection.Connection`:
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from multiprocessing.connection import Connection
 from typing import Any
+
+NICENESS = 10
 
 
 def _generate(genai: Any, model: Any, connection: Connection, prompt: list[int], search: dict[str, Any]) -> None:
@@ -41,7 +44,14 @@ def _generate(genai: Any, model: Any, connection: Connection, prompt: list[int],
 
 
 def serve(model_dir: str, connection: Connection) -> None:
-    """Load the model, then answer generation requests until the parent goes away."""
+    """Load the model, then answer generation requests until the parent goes away.
+
+    The process runs at a lower CPU priority: when people wait, the cores go
+    first to retrieving and ranking their lists, which every turn needs, and
+    the model's words, which a turn past its deadline goes without, get what
+    is left; with no one waiting the model still gets every core.
+    """
+    os.nice(NICENESS)
     try:
         genai = importlib.import_module("onnxruntime_genai")
         model = genai.Model(model_dir)

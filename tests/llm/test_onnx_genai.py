@@ -19,6 +19,7 @@ from assistant.llm import TransformersChatModel, chat_model_from_settings
 from assistant.llm.local import packaged_safetensors, safetensors_dir
 from assistant.llm.onnx_genai import OnnxGenaiChatModel, onnx_dir
 from assistant.llm.onnx_process import EngineProcessError
+from assistant.llm.onnx_worker import NICENESS
 from assistant.settings import Settings
 
 pytest.importorskip("onnxruntime_genai")
@@ -62,6 +63,8 @@ def test_a_stream_is_the_invoked_text_and_stop_sequences_cut_both(onnx_chat: Onn
 def test_the_model_runs_in_a_child_process_that_an_abandoned_stream_stops(onnx_chat: OnnxGenaiChatModel) -> None:
     pid = onnx_chat.engine.pid
     assert pid is not None and pid != os.getpid()
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, ours + NICENESS), "the lists go first, the words after"
     whole = onnx_chat.invoke(PROMPT).text
     stream = onnx_chat.stream(PROMPT)
     next(stream)
