@@ -156,6 +156,7 @@ class Person:
             if first is None and any(shows_text(update) for update in updates):
                 first = self.clock() - started
             outputs = updates[-1] if updates else ()
+            panels = self.client.predict(api_name="/chat_shown")  # what the page's chained event shows next
         except Exception as exc:  # an HTTP or queue failure is what this bench counts
             error = f"{type(exc).__name__}: {exc}"
         latency = self.clock() - started
@@ -164,7 +165,8 @@ class Person:
             error = text or "empty reply"
         if outputs:
             self.history = list(outputs[0] or [])
-            self.panel = outputs[-2]
+        if error is None:
+            self.panel = panels[-2]
         self.conversation.turns.append(
             TurnRecord(
                 person=self.conversation.person,

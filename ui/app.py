@@ -70,13 +70,18 @@ class ConciergeUI:
     # Handlers ----------------------------------------------------------------
 
     def respond(self, message: str, history: Messages, session_id: str, shown: list[str]) -> Iterator[tuple[Any, ...]]:
-        """Stream one turn into the chat; cards, Why panel and profile change only when the reply changes them."""
+        """Stream one turn into the chat; the finished :class:`Reply` goes to a state that :meth:`show_reply` reads.
+
+        Only the chat and two states change while the text streams: Gradio
+        rebuilds every output component on every update, so cards, Why panel
+        and profile are updated once, after the reply, by the chained event.
+        """
         said = [{"role": "user", "content": _echoed(message)}] if message.strip() else []
         history = [*history, *said, {"role": "assistant", "content": ""}]
         waiting = self._busy_notice()
         if waiting:
             history[-1]["content"] = waiting
-            yield (history, "", shown, *self._unchanged())
+            yield (history, "", shown, None)
         shown_at = 0.0
         try:
             for event in self.assistant.stream(session_id, message):
@@ -85,19 +90,23 @@ class ConciergeUI:
                 if isinstance(event, Reply):
                     history[-1]["content"] += render_model_mark(event.parts)
                     shown = [rec.item.id for rec in event.recommendations] or shown
-                    yield (history, "", shown, *self._reply_updates(session_id, event))
+                    yield (history, "", shown, event)
                 else:
                     history[-1]["content"] += event
                     if time.monotonic() - shown_at >= STREAM_FRAME_S:
                         shown_at = time.monotonic()
-                        yield (history, "", shown, *self._unchanged())
+                        yield (history, "", shown, None)
         except InvalidInput as exc:
             history[-1]["content"] = f"I could not take that message: {exc}."
-            yield (history, _echoed(message), shown, *self._unchanged())
+            yield (history, _echoed(message), shown, None)
         except Exception:
             LOGGER.exception("turn failed")
             history[-1]["content"] = FAILURE
-            yield (history, message, shown, *self._unchanged())
+            yield (history, message, shown, None)
+
+    def show_reply(self, reply: Reply | None, session_id: str) -> tuple[Any, ...]:
+        """Cards, Why panel and profile for the reply :meth:`respond` finished; nothing changes without one."""
+        return tuple(self._unchanged() if reply is None else self._reply_updates(session_id, reply))
 
     def _busy_notice(self) -> str:
         """What a person reads while the chat model serves others; empty when it is free."""
@@ -176,7 +185,7 @@ class ConciergeUI:
     # Update helpers -------------------------------------------------------
 
     def _reply_updates(self, session_id: str, reply: Reply) -> list[Any]:
-        """Cards, Why panel and profile after a finished reply, in the order ``respond`` outputs them.
+        """Cards, Why panel and profile after a finished reply, in the order ``show_reply`` outputs them.
 
         A reply without a list (why, about, chat, thanks, or nothing found)
         leaves the cards alone, as the assistant's "the second one" still
@@ -247,6 +256,7 @@ class ConciergeUI:
             visitor = gr.State()
             session = gr.State()
             shown = gr.State([])
+            finished = gr.State(None)
             gr.Markdown(
                 "## Concierge\nTell me what you like, and what you don't. "
                 "I only suggest films from the catalogue, with the reasons I have."
@@ -310,8 +320,13 @@ class ConciergeUI:
                 trigger(
                     self.respond,
                     inputs=[box, chatbot, session, shown],
-                    outputs=[chatbot, box, shown, *slot_components, *why_outputs, *profile_outputs],
+                    outputs=[chatbot, box, shown, finished],
                     api_name=api_name,
+                ).then(
+                    self.show_reply,
+                    inputs=[finished, session],
+                    outputs=[*slot_components, *why_outputs, *profile_outputs],
+                    api_name=f"{api_name}_shown",
                 )
             for slot, (why, up, down, seen) in enumerate(buttons):
                 group, _, status = slot_components[3 * slot : 3 * slot + 3]
