@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,11 +76,25 @@ def load_sentence_model(model_spec: str, device: str = "cpu") -> SentenceTransfo
     return SentenceTransformer(str(resolve_model_path(model_spec)), device=device, local_files_only=True)
 
 
+@dataclass
+class _WaitingQuery:
+    """One query waiting for the model, filled in by whichever turn embeds the batch it joined."""
+
+    text: str
+    vector: NDArray[np.float32] | None = None
+    error: BaseException | None = None
+    done: bool = field(default=False)
+
+
 class Embedder:
     """A sentence-transformers model behind a lock (encode is not re-entrant on CPU).
 
     Queries (what a person says) and items (catalogue texts) are encoded
     apart, because a head checkpoint maps each side with its own head.
+    Single queries that arrive while the model is busy are embedded together:
+    the turn that gets the model next takes every query waiting then, so many
+    people arriving at once cost a few batches rather than a long file of
+    one-text calls.
     """
 
     def __init__(self, model_spec: str, batch_size: int = 128, device: str = "cpu") -> None:
@@ -92,6 +107,8 @@ class Embedder:
             ProjectionHeads.load(Path(model_spec)) if manifest is not None and manifest.get("kind") == "head" else None
         )
         self._lock = threading.Lock()
+        self._waiting: list[_WaitingQuery] = []
+        self._waiting_lock = threading.Lock()
 
     @property
     def dimension(self) -> int:
@@ -103,13 +120,16 @@ class Embedder:
     def encode_base(self, texts: Sequence[str], progress: bool = False) -> NDArray[np.float32]:
         """The encoder's own unit vectors, before any head."""
         with self._lock:
-            vectors = self._model.encode(
-                list(texts),
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=progress,
-            )
+            return self._encode_unlocked(texts, progress)
+
+    def _encode_unlocked(self, texts: Sequence[str], progress: bool = False) -> NDArray[np.float32]:
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
         return np.asarray(vectors, dtype=np.float32)
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> NDArray[np.float32]:
@@ -122,7 +142,32 @@ class Embedder:
         return vectors if self._heads is None else self._heads.queries(vectors)
 
     def encode_query(self, text: str) -> NDArray[np.float32]:
-        return self.encode_queries([text])[0]
+        """One query's vector; queries of other turns waiting at the same time share its batch."""
+        query = _WaitingQuery(text)
+        with self._waiting_lock:
+            self._waiting.append(query)
+        with self._lock:
+            if not query.done:
+                with self._waiting_lock:
+                    batch, self._waiting = self._waiting, []
+                self._embed_waiting(batch)
+        if query.error is not None:
+            raise query.error
+        assert query.vector is not None
+        return query.vector
+
+    def _embed_waiting(self, batch: list[_WaitingQuery]) -> None:
+        """Fill every query of ``batch``, with its vector or with the error that embedding them raised."""
+        try:
+            vectors = self._encode_unlocked([query.text for query in batch])
+            if self._heads is not None:
+                vectors = self._heads.queries(vectors)
+        except Exception as error:  # each waiting turn gets the failure as its own
+            for query in batch:
+                query.error, query.done = error, True
+            return
+        for query, vector in zip(batch, vectors, strict=True):
+            query.vector, query.done = vector, True
 
 
 @cache
