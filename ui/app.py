@@ -109,11 +109,16 @@ class ConciergeUI:
         return tuple(self._unchanged() if reply is None else self._reply_updates(session_id, reply))
 
     def _busy_notice(self) -> str:
-        """What a person reads while the chat model serves others; empty when it is free."""
+        """What a person reads while their turn waits for the chat model; empty when it will not wait.
+
+        A turn that finds the model free does not wait, and neither does one
+        whose expected wait is past its deadline: its reply comes at once and
+        says that the model was busy.
+        """
         load = self.assistant.model_load()
-        if not load.busy:
-            return ""
         deadline = self.assistant.settings.turn_deadline_s
+        if not load.would_wait(deadline):
+            return ""
         return BUSY.format(others=load.running + load.waiting, deadline=f"{deadline:g}")
 
     def why(self, slot: int, session_id: str, shown: list[str]) -> tuple[Any, ...]:

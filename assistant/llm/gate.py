@@ -60,10 +60,24 @@ class GateLoad:
     running: int
     waiting: int
     slots: int
+    queue_limit: int = 0
+    typical_hold_s: float | None = None
+    """How long one generation typically holds a slot; None before the first."""
 
     @property
     def busy(self) -> bool:
         return self.running >= self.slots or self.waiting > 0
+
+    def expected_wait_s(self) -> float | None:
+        """How long one more turn would wait for a slot, from the typical hold time; None before any generation."""
+        return None if self.typical_hold_s is None else (self.waiting + 1) * self.typical_hold_s / self.slots
+
+    def would_wait(self, deadline_s: float) -> bool:
+        """Whether a turn starting now would queue for the model, rather than get it at once or go without it."""
+        if not self.busy or self.waiting >= self.queue_limit:
+            return False
+        expected = self.expected_wait_s()
+        return expected is None or expected <= deadline_s
 
 
 TYPICAL_WEIGHT = 0.3
@@ -93,7 +107,10 @@ class GenerationGate:
 
     def load(self) -> GateLoad:
         with self._counts:
-            return GateLoad(running=self._running, waiting=self._waiting, slots=self.slots)
+            return self._load()
+
+    def _load(self) -> GateLoad:
+        return GateLoad(self._running, self._waiting, self.slots, self.queue_limit, self._typical_hold_s)
 
     @contextmanager
     def slot(self, deadline: TurnDeadline | None) -> Iterator[None]:
@@ -119,8 +136,7 @@ class GenerationGate:
         with self._counts:
             if self._waiting >= self.queue_limit:
                 raise ModelBusy(f"{self._waiting} turns were already waiting for the language model")
-            typical = self._typical_hold_s
-            expected = None if typical is None else (self._waiting + 1) * typical / self.slots
+            expected = self._load().expected_wait_s()
             if deadline is not None and expected is not None and expected > deadline.remaining():
                 raise ModelBusy(f"the turns ahead would hold the language model for about {expected:.0f} s")
             self._waiting += 1

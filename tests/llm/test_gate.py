@@ -81,6 +81,16 @@ def test_a_turn_whose_expected_wait_outlasts_its_deadline_is_told_at_once() -> N
             pass
 
 
+def test_the_load_says_whether_a_turn_starting_now_would_wait() -> None:
+    gate = GenerationGate(slots=1, queue_limit=1)
+    assert not gate.load().would_wait(20), "a free model: no wait"
+    with held(gate):
+        assert gate.load().would_wait(20), "busy, nothing learnt yet: it would queue"
+    with held(gate):
+        assert gate.load().would_wait(20), "a wait shorter than the deadline: it would queue"
+        assert not gate.load().would_wait(0), "an expected wait past the deadline: answered at once"
+
+
 def test_a_turn_told_the_model_is_busy_is_not_queued_again() -> None:
     gate = GenerationGate(slots=1, queue_limit=4)
     deadline = TurnDeadline.after(60)
@@ -94,7 +104,7 @@ def test_a_free_slot_is_taken_without_waiting_and_given_back() -> None:
     gate = GenerationGate(slots=2, queue_limit=0)
     with gate.slot(TurnDeadline.after(0)), gate.slot(None):
         assert gate.load().running == 2
-    assert gate.load() == type(gate.load())(running=0, waiting=0, slots=2)
+    assert (gate.load().running, gate.load().waiting, gate.load().slots) == (0, 0, 2)
 
 
 def test_the_gated_model_answers_as_the_inner_one_outside_a_turn() -> None:
