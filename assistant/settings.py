@@ -85,8 +85,14 @@ class Settings(BaseSettings):
     turn_deadline_s: float = Field(
         default=20.0,
         gt=0,
-        description="Longest a turn waits for the chat model's words; past it the reply goes on with the checked "
-        "templates and says the model was busy.",
+        description="Longest a person should wait for a whole reply. The chat model's words get this less "
+        "turn_finish_reserve_s; past that the reply goes on with the checked templates and says the model was busy.",
+    )
+    turn_finish_reserve_s: float = Field(
+        default=4.0,
+        ge=0,
+        description="Of the turn deadline, the seconds kept for the list, its evidence and storing the turn once "
+        "the chat model stops (waiting or writing): on a busy CPU they take seconds, not milliseconds.",
     )
     openai_base_url: str | None = Field(default=None, description="OpenAI-compatible server (vLLM, TGI, Ollama).")
     openai_api_key: SecretStr = SecretStr("not-needed")
@@ -237,6 +243,11 @@ class Settings(BaseSettings):
             return self.scorer_dir
         shipped = self.catalogue / "scorer"
         return shipped if shipped.is_dir() else None
+
+    @property
+    def model_deadline_s(self) -> float:
+        """How long a turn waits for the chat model and lets it write: the turn deadline less its finish reserve."""
+        return max(0.0, self.turn_deadline_s - self.turn_finish_reserve_s)
 
     @property
     def embedding_spec(self) -> str:

@@ -74,7 +74,11 @@ class Parts:
     gate: GenerationGate = field(init=False)
 
     def __post_init__(self) -> None:
-        self.gate = GenerationGate(self.settings.llm_slots, self.settings.llm_queue_limit)
+        self.gate = GenerationGate(
+            self.settings.llm_slots,
+            self.settings.llm_queue_limit,
+            first_hold_guess_s=self.settings.model_deadline_s / 2,
+        )
 
     @classmethod
     def open(cls, settings: Settings, chat_model: BaseChatModel | None = None, progress: bool = False) -> Parts:
@@ -141,7 +145,7 @@ def build_pipeline(parts: Parts) -> TurnPipeline:
         explain=explain,
         crash=StageCrash(settings.crash_at_stage),
         reply=ReplyStage(ReplyWriter(chat_model, ReplyTextChecker(linker)), explain, catalogue),
-        turn_deadline_s=settings.turn_deadline_s,
+        model_deadline_s=settings.model_deadline_s,
     )
 
 

@@ -116,7 +116,7 @@ class ConciergeUI:
         says that the model was busy.
         """
         load = self.assistant.model_load()
-        deadline = self.assistant.settings.turn_deadline_s
+        deadline = self.assistant.settings.model_deadline_s
         if not load.would_wait(deadline):
             return ""
         return BUSY.format(others=load.running + load.waiting, deadline=f"{deadline:g}")

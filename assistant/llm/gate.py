@@ -94,7 +94,12 @@ class GenerationGate:
     reply is worded one way and comes without further waits.
     """
 
-    def __init__(self, slots: int, queue_limit: int) -> None:
+    def __init__(self, slots: int, queue_limit: int, first_hold_guess_s: float | None = None) -> None:
+        """``first_hold_guess_s``: how long a generation is taken to hold a slot until one has been timed.
+
+        Without a guess, every turn of a cold start's first burst queues (up to
+        ``queue_limit``) and waits until its deadline behind one slow generation.
+        """
         if slots < 1 or queue_limit < 0:
             raise ValueError("a generation gate needs at least one slot and a queue limit of zero or more")
         self.slots = slots
@@ -103,7 +108,7 @@ class GenerationGate:
         self._counts = threading.Lock()
         self._running = 0
         self._waiting = 0
-        self._typical_hold_s: float | None = None
+        self._typical_hold_s = first_hold_guess_s
 
     def load(self) -> GateLoad:
         with self._counts:

@@ -49,7 +49,7 @@ class TurnPipeline:
         explain: ExplainStage,
         reply: ReplyStage,
         crash: StageCrash | None = None,
-        turn_deadline_s: float = 20.0,
+        model_deadline_s: float = 20.0,
     ) -> None:
         self.catalogue = catalogue
         self.understand = understand
@@ -60,15 +60,16 @@ class TurnPipeline:
         self.explain = explain
         self.reply = reply
         self.crash = crash or StageCrash()
-        self.turn_deadline_s = turn_deadline_s
+        self.model_deadline_s = model_deadline_s
 
     def stream(self, session_id: str, message: str) -> Iterator[TextPart | TurnTrace]:
         """Each piece of the reply text as it is written, then the turn's trace (its ``reply`` set).
 
-        Every step runs in one context that carries the turn's deadline, whichever
-        thread asks for the next piece (a web server's worker threads take turns).
+        Every step runs in one context that carries the turn's deadline for the
+        chat model (:attr:`Settings.model_deadline_s`), whichever thread asks
+        for the next piece (a web server's worker threads take turns).
         """
-        deadline = TurnDeadline.after(self.turn_deadline_s)
+        deadline = TurnDeadline.after(self.model_deadline_s)
         context = contextvars.copy_context()
         context.run(TURN_DEADLINE.set, deadline)
         steps = self._steps(session_id, message, deadline)

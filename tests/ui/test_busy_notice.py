@@ -20,7 +20,9 @@ def test_a_person_whose_turn_waits_is_told_the_model_is_busy_and_gets_the_list_a
 ) -> None:
     from ui.app import ConciergeUI
 
-    settings = small_settings.model_copy(update={"llm_queue_limit": 4, "turn_deadline_s": 1.0})
+    settings = small_settings.model_copy(
+        update={"llm_queue_limit": 4, "turn_deadline_s": 3.0, "turn_finish_reserve_s": 2.0}
+    )
     ui = ConciergeUI(scripted_assistant("Here are a few films for tonight.", settings=settings))
     with held(ui.assistant.parts.gate):
         frames = [values[0][-1]["content"] for values in ui.respond("I loved Heat", [], f"busy-{uuid.uuid4()}", [])]
