@@ -239,6 +239,11 @@ class EmbeddedArcadeDB:
         """
         if not self.pid:
             return False
+        if not self.graph_dir.is_dir():
+            # Deleted under a running server (a temporary directory cleaned up before exit): no other
+            # process can find it any more, so this one stops it rather than leave it running.
+            self.stop()
+            return True
         with _dir_lock(self.graph_dir):
             state = self._read_state()
             if not force:

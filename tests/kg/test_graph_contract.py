@@ -647,6 +647,31 @@ def _child(directory: Path, crash: bool) -> tuple[int, bool]:
     return int(pid), reused == "True"
 
 
+DELETING_CHILD = textwrap.dedent(
+    """
+    import shutil, sys
+    sys.path.insert(0, {root!r})
+    from kg import embedded
+    server = embedded.acquire({directory!r}, heap_mb={heap}, startup_timeout_s=90)
+    print(server.pid, flush=True)
+    shutil.rmtree({directory!r})  # a temporary data directory, cleaned up before the process exits
+    """
+)
+
+
+def test_a_server_whose_directory_was_deleted_is_stopped_when_its_process_exits(tmp_path: Path) -> None:
+    directory = tmp_path / "graph"
+    code = DELETING_CHILD.format(root=str(REPO_ROOT), directory=str(directory), heap=TEST_HEAP_MB)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    pid = int(done.stdout.split()[-1])
+    try:
+        assert _dead(pid), "the server outlived the process that started it"
+        assert "failed" not in done.stderr, done.stderr
+    finally:
+        if embedded._pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
 def _dead(pid: int, timeout: float = 20.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
