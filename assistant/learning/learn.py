@@ -72,9 +72,15 @@ def held_out(list_id: str) -> bool:
 
 
 def fit(lists: Sequence[Sequence[LoggedItem]], prior_strength: float = 1.0, progress: bool = False) -> LinearPolicy:
-    """A fresh policy from the logged lists: every item an impression, every reward a reaction."""
+    """A fresh policy from the logged lists someone reacted to: every item an impression, every reward a reaction.
+
+    A list without a reward says nothing about which of its films people preferred (see
+    :mod:`assistant.learning.reactions`), so it is left out, as online.
+    """
     policy = LinearPolicy(prior_strength=prior_strength)
     for items in tqdm(lists, desc="refitting the policy", unit="list", disable=not progress):
+        if not any(item.reward for item in items):
+            continue
         for item in items:
             policy.record_impression(item.context)
             if item.reward:

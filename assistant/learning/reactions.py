@@ -3,9 +3,13 @@
 Every list a session turn shows is logged with each item's position, context
 and propensity; every reaction (a button, "Why?" opened, what the next message
 implied) is logged against the session's latest list that showed the item.
-With the learning policy on, each is also an online update of the policy
-(an impression adds to its Gram matrix, a reward to its moments), saved, so
-the next turn of any session ranks with it.
+With the learning policy on, a list's first rewarded reaction is also an
+online update of the policy, saved, so the next turn of any session ranks
+with it: every item of that list adds to its Gram matrix as an impression,
+and each reward to its moments.  A list nobody reacted to is logged but not
+learnt from: most lists get no reaction, and counting them as "shown,
+earned 0" taught the policy that nothing predicts a reward, which after a
+few hundred such lists had flattened the ranking to noise.
 """
 
 from __future__ import annotations
@@ -55,14 +59,6 @@ class ReactionRecorder:
             for position, entry in enumerate(ranked)
         ]
         self.log.log_list(impressions)
-        contexts = [impression.context for impression in impressions if impression.context]
-        if self.policy is not None and contexts:
-
-            def learn(policy: LinearPolicy) -> None:
-                for context in contexts:
-                    policy.record_impression(context_vector(context, policy.names))
-
-            self.policy.update(learn)
         return list_id
 
     def react(self, session_id: str, item_id: str, kind: str, event_id: str = "") -> Reaction | None:
@@ -76,12 +72,28 @@ class ReactionRecorder:
         stored = self.log.log_reaction(Reaction(list_id, item_id, kind, session_id, event_id))
         reward = REWARDS.get(kind, 0.0)
         if self.policy is not None and reward:
-            shown, _ = self.log.session_log(session_id)
-            context = next(i.context for i in shown if i.list_id == list_id and i.item_id == item_id)
-            if context:
-                self.policy.update(lambda policy: policy.record_reaction(context_vector(context, policy.names), reward))
+            self._learn(self.policy, session_id, list_id, item_id, reward)
         self._counted()
         return stored
+
+    def _learn(self, shared: SharedPolicy, session_id: str, list_id: str, item_id: str, reward: float) -> None:
+        """The reward; with the list's impressions too when this is the first rewarded reaction to it."""
+        shown, reactions = self.log.session_log(session_id)
+        listed = [impression for impression in shown if impression.list_id == list_id]
+        context = next(impression.context for impression in listed if impression.item_id == item_id)
+        rewarded = [reaction for reaction in reactions if reaction.list_id == list_id and REWARDS.get(reaction.kind)]
+        first = len(rewarded) == 1
+        if not context:
+            return
+
+        def learn(policy: LinearPolicy) -> None:
+            if first:
+                for impression in listed:
+                    if impression.context:
+                        policy.record_impression(context_vector(impression.context, policy.names))
+            policy.record_reaction(context_vector(context, policy.names), reward)
+
+        shared.update(learn)
 
     def react_quietly(self, session_id: str, item_id: str, kind: str) -> Reaction | None:
         """:meth:`react` for signals a person did not send as feedback ("Why?" opened, the next message): a

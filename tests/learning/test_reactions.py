@@ -47,11 +47,25 @@ def test_lists_and_reactions_are_logged_learned_from_exported_and_forgotten(
     assert kinds == [(shown[1], "liked"), (shown[2], "why"), (shown[0], "rejected")]
 
     policy = read_policy(tmp_path / "policy.json")
-    assert policy is not None and policy.reactions == 2 and policy.impressions == 2 * len(shown)
+    assert policy is not None and policy.reactions == 2
+    assert policy.impressions == len(shown), "the list reacted to counts once; the second turn's list got no reward"
 
     assistant.forget("ann")
     assert assistant.feedback_log("ann") == {"impressions": [], "reactions": []}
     assert assistant.impressions.everything() == ([], [])
+
+
+def test_lists_nobody_reacted_to_are_logged_but_leave_the_ranking_as_it_was(
+    scripted_assistant: Callable[..., Assistant], small_settings: Settings, tmp_path: Path
+) -> None:
+    """Counted as "shown, earned 0", unreacted lists flattened the learned ranking toward noise."""
+    assistant = scripted_assistant(settings=learning_settings(small_settings, tmp_path, exploration=0.0))
+    first = [rec.item.id for rec in assistant.chat("quiet-0", "I loved The Matrix").recommendations]
+    for number in range(1, 4):
+        assistant.chat(f"quiet-{number}", "I loved The Matrix")
+    assert len(assistant.impressions.everything()[0]) == 4 * len(first)
+    assert read_policy(tmp_path / "policy.json") is None
+    assert [rec.item.id for rec in assistant.chat("quiet-4", "I loved The Matrix").recommendations] == first
 
 
 def test_exploring_places_only_allowed_films_and_says_so_in_why(
