@@ -103,13 +103,20 @@ class Arm:
         ordered, matrix = self.policy.order(scored)
         return self.policy.choose(ordered, matrix, arrange(ordered, count), self.exploration, self.draw)
 
-    def learn(self, entry: RankedCandidate, reward: float) -> None:
-        if not self.learns or self.policy is None or entry.policy is None:
+    def learn(self, shown: Sequence[RankedCandidate], rewards: dict[str, float]) -> None:
+        """Learn from one shown list as the assistant does: only when someone reacted to it, then every item
+        of it is an impression and every reward a reaction (:mod:`assistant.learning.reactions`)."""
+        policy = self.policy
+        if not self.learns or policy is None or not any(rewards.values()):
             return
-        context = np.array([entry.policy.context.get(name, 0.0) for name in self.policy.names])
-        self.policy.record_impression(context)
-        if reward:
-            self.policy.record_reaction(context, reward)
+        for entry in shown:
+            if entry.policy is None:
+                continue
+            context = np.array([entry.policy.context.get(name, 0.0) for name in policy.names])
+            policy.record_impression(context)
+            reward = rewards.get(entry.candidate.item_id, 0.0)
+            if reward:
+                policy.record_reaction(context, reward)
 
     def check(self, shown: Sequence[RankedCandidate], allowed: set[str]) -> None:
         self.shown += len(shown)
@@ -209,14 +216,16 @@ def run_replay(turns: Sequence[ReplayTurn], arrange: Arrange, exploration: float
             shown = arm.rank(turn.scored, REPLAY_LIST, arrange)
             arm.check(shown, turn.allowed)
             by_id = {entry.candidate.item_id: entry for entry in shown}
+            rewards: dict[str, float] = {}
             for item_id, liked in turn.events:
                 stream += 1
                 if item_id in by_id:
                     counted += 1
                     likes += liked
-                    arm.learn(by_id[item_id], REWARDS["liked"] if liked else REWARDS["disliked"])
+                    rewards[item_id] = REWARDS["liked"] if liked else REWARDS["disliked"]
                 if stream % 100 == 0:
                     curve.append(round(likes / counted, 4) if counted else 0.0)
+            arm.learn(shown, rewards)
         result[arm.name] = {
             "like_rate": round(likes / counted, 4) if counted else 0.0,
             "likes_per_100_events": round(100 * likes / stream, 2) if stream else 0.0,
@@ -333,11 +342,12 @@ def run_simulation(
                 available = [e for e in person.scored if e.candidate.item_id not in shown_before[person.user_id]]
                 shown = arm.rank(available, SIMULATED_LIST, arrange)
                 arm.check(shown, person.allowed)
-                for entry in shown:
-                    reward = reaction(person.future.get(entry.candidate.item_id))
-                    likes += reward > 0
-                    arm.learn(entry, reward)
-                    shown_before[person.user_id].add(entry.candidate.item_id)
+                rewards = {
+                    entry.candidate.item_id: reaction(person.future.get(entry.candidate.item_id)) for entry in shown
+                }
+                likes += sum(reward > 0 for reward in rewards.values())
+                arm.learn(shown, rewards)
+                shown_before[person.user_id].update(rewards)
             per_session.append(likes / len(people))
         result[arm.name] = {
             "likes_per_session": round(float(np.mean(per_session)), 4),
