@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -83,7 +83,7 @@ class _WaitingQuery:
     text: str
     vector: NDArray[np.float32] | None = None
     error: BaseException | None = None
-    done: bool = field(default=False)
+    done: bool = False
 
 
 class Embedder:
@@ -138,7 +138,10 @@ class Embedder:
         return vectors if self._heads is None else self._heads.items(vectors)
 
     def encode_queries(self, texts: Sequence[str], progress: bool = False) -> NDArray[np.float32]:
-        vectors = self.encode_base(texts, progress)
+        return self._query_side(self.encode_base(texts, progress))
+
+    def _query_side(self, vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+        """The encoder's vectors of what people say, through the query head when there is one."""
         return vectors if self._heads is None else self._heads.queries(vectors)
 
     def encode_query(self, text: str) -> NDArray[np.float32]:
@@ -159,9 +162,7 @@ class Embedder:
     def _embed_waiting(self, batch: list[_WaitingQuery]) -> None:
         """Fill every query of ``batch``, with its vector or with the error that embedding them raised."""
         try:
-            vectors = self._encode_unlocked([query.text for query in batch])
-            if self._heads is not None:
-                vectors = self._heads.queries(vectors)
+            vectors = self._query_side(self._encode_unlocked([query.text for query in batch]))
         except Exception as error:  # each waiting turn gets the failure as its own
             for query in batch:
                 query.error, query.done = error, True
