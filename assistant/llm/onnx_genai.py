@@ -21,7 +21,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ class OnnxEngineError(LocalModelError):
 
 @dataclass(frozen=True)
 class OnnxModel:
-    """A model loaded in its onnxruntime-genai process, with its tokenizer and the lock generation takes."""
+    """A model loaded in its onnxruntime-genai process, with its tokenizer; generations take turns on the process."""
 
     name: str
     engine: EngineProcess
@@ -51,7 +51,6 @@ class OnnxModel:
     eos_token_ids: frozenset[int]
     source: Path
     converted: bool  # True when this load ran the conversion
-    lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
 
 _loaded: dict[tuple[str, str], OnnxModel] = {}
@@ -142,7 +141,6 @@ class OnnxGenaiChatModel(TokenStreamChatModel):
             tokenizer=loaded.tokenizer,
             eos_token_ids=loaded.eos_token_ids,
             model_name=loaded.name,
-            generation_lock=loaded.lock,
             **params,
         )
 
