@@ -4,10 +4,10 @@ An introduction, an answer to small talk or a goodbye may use the person's
 own words, their profile, the facts of this turn's suggestions and neutral
 phrasing (:mod:`assistant.explain.words`), nothing else: every title, person,
 number and content word is checked against those.  It must also speak to the
-person as "you", never claim a taste as the assistant's own, never break one of their limits ("a horror film" when horror
-is ruled out) and never offer a film they already liked as a suggestion.  A
-sentence that fails is not shown; the writer asks once more, then uses a
-template.
+person as "you", never claim a taste as the assistant's own, never break one
+of their limits ("a horror film" when horror is ruled out) and never offer a
+film they already liked as a suggestion.  A sentence that fails is not shown;
+the writer asks once more, then uses a template.
 """
 
 from __future__ import annotations

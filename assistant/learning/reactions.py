@@ -81,10 +81,10 @@ class ReactionRecorder:
         shown, reactions = self.log.session_log(session_id)
         listed = [impression for impression in shown if impression.list_id == list_id]
         context = next(impression.context for impression in listed if impression.item_id == item_id)
-        rewarded = [reaction for reaction in reactions if reaction.list_id == list_id and REWARDS.get(reaction.kind)]
-        first = len(rewarded) == 1
         if not context:
             return
+        rewarded = [reaction for reaction in reactions if reaction.list_id == list_id and REWARDS.get(reaction.kind)]
+        first = len(rewarded) == 1
 
         def learn(policy: LinearPolicy) -> None:
             if first:
