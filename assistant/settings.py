@@ -288,6 +288,12 @@ class Settings(BaseSettings):
         return self.data_dir / "fusion.json"
 
     @property
+    def curves_path(self) -> Path:
+        """Per-feature ranking curves fitted to conversations (``concierge fit-ranking --model curves``); when
+        present they rank instead of the weighted sum."""
+        return self.data_dir / "ranking-curves.json"
+
+    @property
     def exposure_path(self) -> Path:
         """How often the scorer lists each item to the catalogue's users, kept for exposure-aware re-ranking."""
         return self.data_dir / "exposure.json"

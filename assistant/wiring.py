@@ -47,11 +47,12 @@ from kg.supervision import Backoff
 from retrieval.candidates import CandidateGenerator
 from retrieval.collaborative import CoLikeIndex
 from retrieval.comentions import CoMentionIndex
+from retrieval.curves import RankingCurves
 from retrieval.embeddings import Embedder, shared_embedder
 from retrieval.filters import ConstraintFilter
 from retrieval.fusion import load_fusion_weights
 from retrieval.policy import SharedPolicy
-from retrieval.ranking import DEFAULT_WEIGHTS, Ranker, ScorerRanker, WeightedSumRanker
+from retrieval.ranking import DEFAULT_WEIGHTS, CurvesRanker, Ranker, ScorerRanker, WeightedSumRanker
 from retrieval.reranking import scaled_exposure
 from retrieval.scorer.scorer import CONFIG_FILE
 from retrieval.scorer.serving import load_catalogue_scorer, scorer_exposure
@@ -152,9 +153,13 @@ def build_pipeline(parts: Parts) -> TurnPipeline:
 def build_ranker(
     settings: Settings, catalogue: Catalogue, vector_index: VectorIndex | None, embedder: Embedder
 ) -> Ranker:
-    """The trained scorer when a checkpoint is configured, else the weighted sum of source signals."""
+    """The trained scorer when a checkpoint is configured, else curves fitted to conversations when there are
+    some, else the weighted sum of source signals."""
     path = settings.scorer_path
     if path is None:
+        curves = RankingCurves.load(settings.curves_path)
+        if curves is not None:
+            return CurvesRanker(curves)
         return WeightedSumRanker(load_fusion_weights(settings.fusion_path) or DEFAULT_WEIGHTS)
     vectors = CATALOGUE_VECTORS.vectors(catalogue.items, catalogue.schema, embedder, vector_index)
     return ScorerRanker(load_catalogue_scorer(path, catalogue, vectors))

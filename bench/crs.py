@@ -25,7 +25,9 @@ data sets, as its heads act on text, not on item ids) and the co-mention
 counts (``concierge learn-comentions``, per catalogue); with
 ``--fit-training-turns``, also the weighted sum's weights, fitted on the
 training turns (as ``concierge fit-ranking`` does) and saved in the work
-directory.  ``metrics`` counts
+directory.  ``--cross-validate`` reports, beside the fitted weights, the
+learned per-feature curves (:mod:`retrieval.curves`), cross-validated the
+same way.  ``metrics`` counts
 every (turn, movie) pair; ``metrics_reachable`` drops the pairs whose movie
 was mentioned earlier in the dialogue, which no product that never repeats
 what the person named can hit (Kostric & Balog's protocol).  The ablation
@@ -45,7 +47,13 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from assistant.learning.comentions import count_comentions
-from assistant.learning.fit_ranking import NotAWeightedSum, cross_validated, starting_weights, turn_pools
+from assistant.learning.fit_ranking import (
+    NotAWeightedSum,
+    cross_validated,
+    cross_validated_curves,
+    starting_weights,
+    turn_pools,
+)
 from assistant.learning.replay import TurnReplayer, title_index
 from assistant.learning.retriever_pairs import training_pairs
 from assistant.learning.train_retriever import RetrieverTraining, train_retriever
@@ -277,6 +285,7 @@ def print_table(
     metrics: dict[str, Any],
     fusion: dict[str, Any] | None = None,
     anchors: dict[str, dict[str, dict[str, float]]] = ANCHORS,
+    curves: dict[str, Any] | None = None,
 ) -> None:
     columns = ("recall@1", "recall@10", "recall@50", "ndcg@10")
     print(f"{'model':<40}" + "".join(f"{name:>11}" for name in columns))
@@ -285,6 +294,9 @@ def print_table(
         cross = fusion["cross_validated"]
         label = f"concierge, fitted ({cross['folds']}-fold)"
         print(f"{label:<40}" + "".join(f"{cross[name]:>11.3f}" for name in columns))
+    if curves:
+        label = f"concierge, curves ({curves['folds']}-fold)"
+        print(f"{label:<40}" + "".join(f"{curves[name]:>11.3f}" for name in columns))
     for model, figures in anchors.get(dataset, {}).items():
         print(
             f"{model + ' (published)':<40}"
@@ -317,13 +329,21 @@ def plot(dataset: str, result: dict[str, Any], path: Path) -> None:
     columns = ("recall@1", "recall@10", "recall@50")
     figure, panels = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
     protocols = (
-        ("every turn counted", result["metrics"], result.get("fusion"), ANCHORS),
-        ("mentioned targets dropped", result["metrics_reachable"], result.get("fusion_reachable"), REACHABLE_ANCHORS),
+        ("every turn counted", result["metrics"], result.get("fusion"), result.get("curves"), ANCHORS),
+        (
+            "mentioned targets dropped",
+            result["metrics_reachable"],
+            result.get("fusion_reachable"),
+            result.get("curves_reachable"),
+            REACHABLE_ANCHORS,
+        ),
     )
-    for axes, (title, metrics, fusion, anchors) in zip(panels, protocols, strict=True):
+    for axes, (title, metrics, fusion, curves, anchors) in zip(panels, protocols, strict=True):
         models = {"concierge": metrics}
         if fusion:
             models[f"concierge, fitted ({fusion['cross_validated']['folds']}-fold)"] = fusion["cross_validated"]
+        if curves:
+            models[f"concierge, curves ({curves['folds']}-fold)"] = curves
         models.update(anchors.get(dataset, {}))
         width = 0.8 / len(models)
         for offset, (model, figures) in enumerate(models.items()):
@@ -417,11 +437,19 @@ def main(argv: list[str] | None = None) -> None:
             result["fusion"] = {key: value for key, value in fitted.items() if key != "pools"}
             fitted_reachable = cross_validated(replayer, turns, args.cross_validate, reachable)
             result["fusion_reachable"] = {key: value for key, value in fitted_reachable.items() if key != "pools"}
+            result["curves"] = cross_validated_curves(pools, names, args.cross_validate)
+            result["curves_reachable"] = cross_validated_curves(reachable, names, args.cross_validate)
     finally:
         assistant.close()
-    print_table(args.dataset, result["metrics"], result.get("fusion"))
+    print_table(args.dataset, result["metrics"], result.get("fusion"), curves=result.get("curves"))
     print("\nreachable protocol (turns whose movie was mentioned earlier dropped):")
-    print_table(args.dataset, result["metrics_reachable"], result.get("fusion_reachable"), anchors=REACHABLE_ANCHORS)
+    print_table(
+        args.dataset,
+        result["metrics_reachable"],
+        result.get("fusion_reachable"),
+        anchors=REACHABLE_ANCHORS,
+        curves=result.get("curves_reachable"),
+    )
     print_ablation(result["ablation_reachable"])
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2))

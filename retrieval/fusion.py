@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,8 @@ from tqdm.auto import tqdm
 from retrieval.candidates import Candidate
 
 CUTOFFS = (1, 10, 50)
+PoolScorer = Callable[[np.ndarray], np.ndarray]
+"""Scores a pool's normalised feature matrix, one score per candidate."""
 STEP_FACTORS = (0.0, 0.25, 0.5, 2.0, 4.0)
 """Each coordinate step tries the weight times these (a zero weight tries these times half the largest weight)."""
 
@@ -77,10 +79,15 @@ def weight_vector(weights: Mapping[str, float], feature_names: Sequence[str]) ->
 
 def recall_metrics(weights: np.ndarray, pools: Sequence[TurnPool], depth: int = 50) -> dict[str, float]:
     """Recall@1/10/50 and NDCG@10 over every (turn, target) pair of ``pools`` ranked by ``weights``."""
+    return scored_metrics(lambda features: features @ weights, pools, depth)
+
+
+def scored_metrics(score: PoolScorer, pools: Sequence[TurnPool], depth: int = 50) -> dict[str, float]:
+    """Recall@1/10/50 and NDCG@10 over every (turn, target) pair of ``pools`` ranked by ``score``."""
     totals = dict.fromkeys(rank_metrics(None), 0.0)
     pairs = 0
     for pool in pools:
-        scores = pool.features @ weights
+        scores = score(pool.features)
         order = np.lexsort((np.array(pool.item_ids), -scores))[:depth]
         position = {pool.item_ids[row]: rank for rank, row in enumerate(order, start=1)}
         for target in pool.targets:
@@ -124,23 +131,36 @@ def dialogue_folds(pools: Sequence[TurnPool], folds: int, seed: int = 0) -> list
 
 
 def cross_validate(pools: Sequence[TurnPool], folds: int, start: Mapping[str, float]) -> dict[str, Any]:
-    """Metrics of every fold ranked with weights fitted on the other folds, pooled over all (turn, target) pairs.
+    """Metrics of every fold ranked with weights fitted on the other folds (see :func:`held_out_metrics`)."""
+    names = list(start)
+
+    def fit(train: Sequence[TurnPool]) -> tuple[PoolScorer, dict[str, float]]:
+        weights = fit_weights(train, names, start)
+        vector = weight_vector(weights, names)
+        return (lambda features: features @ vector), weights
+
+    return held_out_metrics(pools, folds, fit)
+
+
+def held_out_metrics(
+    pools: Sequence[TurnPool],
+    folds: int,
+    fit: Callable[[Sequence[TurnPool]], tuple[PoolScorer, Any]],
+) -> dict[str, Any]:
+    """Metrics of every fold ranked by what ``fit`` learnt on the other folds, pooled over all (turn, target) pairs.
 
     Every turn of a dialogue falls in the same fold, so no dialogue is scored
-    with weights fitted on its own turns.
+    with a ranking fitted on its own turns.  ``fit`` returns the scorer and what to report of it.
     """
-    names = list(start)
     totals: dict[str, float] = {}
     pairs = 0
-    fitted: list[dict[str, float]] = []
+    fitted: list[Any] = []
     for held_out in tqdm(dialogue_folds(pools, folds), desc="folds", unit="fold"):
-        train = [pool for pool in pools if pool.group not in held_out]
+        score, report = fit([pool for pool in pools if pool.group not in held_out])
+        fitted.append(report)
         test = [pool for pool in pools if pool.group in held_out]
-        weights = fit_weights(train, names, start)
-        fitted.append(weights)
         count = sum(len(pool.targets) for pool in test)
-        metrics = recall_metrics(weight_vector(weights, names), test)
-        for name, value in metrics.items():
+        for name, value in scored_metrics(score, test).items():
             totals[name] = totals.get(name, 0.0) + value * count
         pairs += count
     return {

@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from retrieval.candidates import Candidate
+from retrieval.curves import RankingCurves
 from retrieval.request import RetrievalRequest
 from retrieval.scorer.scorer import ProfileScorer
 
@@ -118,6 +119,49 @@ class WeightedSumRanker:
                 if candidate.features.get(feature, 0.0) != 0 and peaks[feature] > 0
             }
             ranked.append(RankedCandidate(candidate, round(sum(contributions.values()), 4), contributions))
+        return _top(ranked, n)
+
+
+class CurvesRanker:
+    """Normalise each feature by its largest size over the pool (as the weighted sum does), then add each
+    feature's learned curve at the item's value (:mod:`retrieval.curves`, ``concierge fit-ranking --model curves``).
+
+    The request's soft preferences (moods) keep their fixed weights: conversations rarely carry them, so curves
+    fitted on conversations must not be the reason a mood stops counting.
+    """
+
+    def __init__(self, curves: RankingCurves, request_weights: Mapping[str, float] = REQUEST_WEIGHTS) -> None:
+        self.curves = curves
+        self.request_weights = {name: w for name, w in request_weights.items() if name not in curves.curves}
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return (*self.curves.feature_names, *self.request_weights)
+
+    def rank(self, candidates: Sequence[Candidate], request: RetrievalRequest, n: int) -> list[RankedCandidate]:
+        """The top ``n``; ``request`` is not needed, the sources already used it."""
+        if not candidates:
+            return []
+        names = self.feature_names
+        matrix = np.array([[c.features.get(name, 0.0) for name in names] for c in candidates], dtype=np.float64)
+        peaks = np.abs(matrix).max(axis=0)
+        matrix = matrix / np.where(peaks > 0, peaks, 1.0)
+        learned = len(self.curves.curves)
+        gains = self.curves.gains(matrix[:, :learned])
+        weights = np.array(list(self.request_weights.values()))
+        ranked = []
+        for row, candidate in enumerate(candidates):
+            parts = {
+                name: round(float(gains[row, column]), 4)
+                for column, name in enumerate(names[:learned])
+                if matrix[row, column] != 0
+            }
+            parts.update(
+                (name, round(float(weight * matrix[row, learned + column]), 4))
+                for column, (name, weight) in enumerate(zip(names[learned:], weights, strict=True))
+                if matrix[row, learned + column] != 0
+            )
+            ranked.append(RankedCandidate(candidate, round(sum(parts.values()), 4), parts))
         return _top(ranked, n)
 
 

@@ -235,16 +235,18 @@ def cmd_fit_ranking(args: argparse.Namespace) -> int:
         raise InvalidInput(f"--folds must be at least 2, not {args.folds}")
     with _assistant(args) as assistant:
         replayer = TurnReplayer(assistant.pipeline, depth=max(CUTOFFS))
-        report = fit_ranking(replayer, turns, args.folds, str(args.turns), assistant.settings.fusion_path)
+        settings = assistant.settings
+        path = settings.curves_path if args.model == "curves" else settings.fusion_path
+        report = fit_ranking(replayer, turns, args.folds, str(args.turns), path, args.model)
     columns = ("recall@1", "recall@10", "recall@50", "ndcg@10")
-    print(f"{'weights':<34}" + "".join(f"{name:>11}" for name in columns))
+    print(f"{'ranking':<34}" + "".join(f"{name:>11}" for name in columns))
     cross = report["cross_validated"]
     for label, figures in (
         ("in use before", report["as_configured"]),
         (f"fitted ({cross['folds']}-fold, held out)", cross),
     ):
         print(f"{label:<34}" + "".join(f"{figures[name]:>11.3f}" for name in columns))
-    print(f"{len(turns)} turns; weights fitted on all of them saved to {report['saved_to']}")
+    print(f"{len(turns)} turns; {args.model} fitted on all of them saved to {report['saved_to']}")
     if args.report:
         args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0
@@ -373,12 +375,18 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--max-epochs", type=int, default=None, help="cap on the sequence model's epochs")
     train.set_defaults(handler=cmd_train_scorer)
 
-    fit = commands.add_parser("fit-ranking", help="fit the weighted-sum ranker to turns of real conversations")
+    fit = commands.add_parser("fit-ranking", help="fit the ranking to turns of real conversations")
     fit.add_argument(
         "--turns", type=Path, required=True, help="JSON lines with dialog_id, context, rec (and entity) per turn"
     )
     fit.add_argument("--folds", type=int, default=5, help="folds by dialogue for the held-out figures")
     fit.add_argument("--report", type=Path, help="also write the report as JSON here")
+    fit.add_argument(
+        "--model",
+        choices=("weights", "curves"),
+        default="weights",
+        help="the weighted sum's weights, or one learned curve per feature (ranks instead of the weights)",
+    )
     fit.set_defaults(handler=cmd_fit_ranking)
 
     retriever = commands.add_parser(

@@ -1,32 +1,45 @@
-"""``concierge fit-ranking``: fit the weighted-sum ranker's weights to the recommendation turns of real conversations.
+"""``concierge fit-ranking``: fit the ranking to the recommendation turns of real conversations.
 
-Each turn's candidate pool (after the law) is retrieved once; the weights are
-fitted by coordinate ascent on recall (:mod:`retrieval.fusion`), reported
-cross-validated by dialogue so the figure is one to expect on dialogues the
-weights never saw, and the weights fitted on every turn are saved where the
-assistant reads them (``Settings.fusion_path``).
+Each turn's candidate pool (after the law) is retrieved once.  Two models:
+the weighted sum's weights, fitted by coordinate ascent on recall
+(:mod:`retrieval.fusion`), or one learned curve per feature
+(:mod:`retrieval.curves`).  Either is reported cross-validated by dialogue,
+so the figure is one to expect on dialogues the fit never saw, then fitted on
+every turn and saved where the assistant reads it (``Settings.fusion_path``,
+``Settings.curves_path``; curves, when present, rank instead of the weights).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from tqdm.auto import tqdm
 
 from assistant.learning.replay import TurnReplayer
 from assistant.learning.turns import ConversationTurn
+from retrieval.curves import cross_validate_curves, fit_curves
+from retrieval.features import FEATURES
 from retrieval.fusion import (
     TurnPool,
     cross_validate,
     fit_weights,
     recall_metrics,
     save_fusion_weights,
+    scored_metrics,
     turn_pool,
     weight_vector,
 )
-from retrieval.ranking import DEFAULT_WEIGHTS, WeightedSumRanker
+from retrieval.ranking import DEFAULT_WEIGHTS, CurvesRanker, ScorerRanker, WeightedSumRanker
+
+CURVE_FEATURES = tuple(name for name in DEFAULT_WEIGHTS if FEATURES[name].origin in ("source", "prior"))
+"""What curves are learned for: what the sources found and the priors. A request's moods keep their fixed
+weight (conversations rarely carry one, so a curve for them would learn to ignore them)."""
+
+
+RankingModel = Literal["weights", "curves"]
 
 
 class NotAWeightedSum(ValueError):
@@ -47,11 +60,11 @@ def turn_pools(
 
 
 def starting_weights(replayer: TurnReplayer) -> dict[str, float]:
-    """The weights the assistant ranks with now, every default feature included."""
+    """The weighted sum's weights now (the defaults when curves rank), every default feature included."""
     ranker = replayer.pipeline.rank.ranker
-    if not isinstance(ranker, WeightedSumRanker):
-        raise NotAWeightedSum("this catalogue ranks with a trained scorer; fit-ranking fits the weighted sum")
-    return {**DEFAULT_WEIGHTS, **ranker.weights}
+    if isinstance(ranker, ScorerRanker):
+        raise NotAWeightedSum("this catalogue ranks with a trained scorer; fit-ranking fits the conversation ranking")
+    return {**DEFAULT_WEIGHTS, **(ranker.weights if isinstance(ranker, WeightedSumRanker) else {})}
 
 
 def cross_validated(
@@ -67,20 +80,58 @@ def cross_validated(
     start = starting_weights(replayer)
     pools = list(pools) if pools is not None else turn_pools(replayer, turns, list(start))
     return {
-        "as_configured": recall_metrics(weight_vector(start, list(start)), pools),
+        "as_configured": as_configured(replayer, pools, list(start)),
         "cross_validated": cross_validate(pools, folds, start),
         "pools": pools,
     }
 
 
+def as_configured(replayer: TurnReplayer, pools: Sequence[TurnPool], feature_names: Sequence[str]) -> dict[str, Any]:
+    """The figures of the ranking in use: its curves when curves rank, else its weights."""
+    ranker = replayer.pipeline.rank.ranker
+    if isinstance(ranker, CurvesRanker):
+        columns = [feature_names.index(name) for name in ranker.curves.feature_names]
+        return scored_metrics(lambda features: ranker.curves.score(features[:, columns]), pools)
+    return recall_metrics(weight_vector(starting_weights(replayer), feature_names), pools)
+
+
+def cross_validated_curves(pools: Sequence[TurnPool], feature_names: Sequence[str], folds: int) -> dict[str, Any]:
+    """Curves fitted on all folds but one, scored on that one, over pools whose columns are ``feature_names``."""
+    columns = [list(feature_names).index(name) for name in CURVE_FEATURES]
+    return cross_validate_curves([curve_columns(pool, columns) for pool in pools], folds, CURVE_FEATURES)
+
+
+def curve_columns(pool: TurnPool, columns: Sequence[int]) -> TurnPool:
+    return replace(pool, features=pool.features[:, list(columns)])
+
+
 def fit_ranking(
-    replayer: TurnReplayer, turns: Sequence[ConversationTurn], folds: int, source: str, path: Path
+    replayer: TurnReplayer,
+    turns: Sequence[ConversationTurn],
+    folds: int,
+    source: str,
+    path: Path,
+    model: RankingModel = "weights",
 ) -> dict[str, Any]:
-    """Cross-validated figures, then the weights fitted on every turn, saved at ``path`` for the assistant."""
-    report = cross_validated(replayer, turns, folds)
-    pools = report.pop("pools")
-    start = starting_weights(replayer)
-    weights = fit_weights(pools, list(start), start)
-    save_fusion_weights(path, weights, {"turns_file": source, "turns": len(turns), "folds": folds})
-    report.update(weights=weights, saved_to=str(path))
-    return report
+    """Cross-validated figures, then the ``model`` fitted on every turn, saved at ``path`` for the assistant."""
+    fitted_on = {"turns_file": source, "turns": len(turns), "folds": folds}
+    if model == "weights":
+        report = cross_validated(replayer, turns, folds)
+        pools = report.pop("pools")
+        start = starting_weights(replayer)
+        weights = fit_weights(pools, list(start), start)
+        save_fusion_weights(path, weights, fitted_on)
+        report.update(weights=weights, saved_to=str(path))
+        return report
+    names = list(starting_weights(replayer))
+    pools = turn_pools(replayer, turns, names)
+    curves = fit_curves(
+        [curve_columns(pool, [names.index(n) for n in CURVE_FEATURES]) for pool in pools], CURVE_FEATURES
+    )
+    curves.save(path, fitted_on)
+    return {
+        "as_configured": as_configured(replayer, pools, names),
+        "cross_validated": cross_validated_curves(pools, names, folds),
+        "spans": curves.spans(),
+        "saved_to": str(path),
+    }
