@@ -51,11 +51,7 @@ def turn_pool(
     group: str,
 ) -> TurnPool:
     """Normalise each feature by its largest size over the whole pool (as the ranker does), then drop ``excluded``."""
-    matrix = np.array(
-        [[candidate.features.get(name, 0.0) for name in feature_names] for candidate in candidates], dtype=np.float64
-    ).reshape(len(candidates), len(feature_names))
-    peaks = np.abs(matrix).max(axis=0) if len(candidates) else np.ones(len(feature_names))
-    matrix = matrix / np.where(peaks > 0, peaks, 1.0)
+    matrix = normalised_features(candidates, feature_names)
     keep = [row for row, candidate in enumerate(candidates) if candidate.item_id not in excluded]
     return TurnPool(
         item_ids=tuple(candidates[row].item_id for row in keep),
@@ -63,6 +59,16 @@ def turn_pool(
         targets=tuple(targets),
         group=group,
     )
+
+
+def normalised_features(candidates: Sequence[Candidate], feature_names: Sequence[str]) -> np.ndarray:
+    """Each candidate's ``feature_names`` (rows, columns), each divided by its largest size over the pool: how the
+    rankers that learn from conversations see a pool, when fitted and when ranking alike."""
+    matrix = np.array(
+        [[candidate.features.get(name, 0.0) for name in feature_names] for candidate in candidates], dtype=np.float64
+    ).reshape(len(candidates), len(feature_names))
+    peaks = np.abs(matrix).max(axis=0) if len(candidates) else np.ones(len(feature_names))
+    return matrix / np.where(peaks > 0, peaks, 1.0)
 
 
 def rank_metrics(rank: int | None) -> dict[str, float]:

@@ -19,6 +19,7 @@ import numpy as np
 
 from retrieval.candidates import Candidate
 from retrieval.curves import RankingCurves
+from retrieval.fusion import normalised_features
 from retrieval.request import RetrievalRequest
 from retrieval.scorer.scorer import ProfileScorer
 
@@ -143,9 +144,7 @@ class CurvesRanker:
         if not candidates:
             return []
         names = self.feature_names
-        matrix = np.array([[c.features.get(name, 0.0) for name in names] for c in candidates], dtype=np.float64)
-        peaks = np.abs(matrix).max(axis=0)
-        matrix = matrix / np.where(peaks > 0, peaks, 1.0)
+        matrix = normalised_features(candidates, names)
         learned = len(self.curves.curves)
         gains = self.curves.gains(matrix[:, :learned])
         weights = np.array(list(self.request_weights.values()))

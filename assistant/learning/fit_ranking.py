@@ -97,12 +97,13 @@ def as_configured(replayer: TurnReplayer, pools: Sequence[TurnPool], feature_nam
 
 def cross_validated_curves(pools: Sequence[TurnPool], feature_names: Sequence[str], folds: int) -> dict[str, Any]:
     """Curves fitted on all folds but one, scored on that one, over pools whose columns are ``feature_names``."""
+    return cross_validate_curves(curve_pools(pools, feature_names), folds, CURVE_FEATURES)
+
+
+def curve_pools(pools: Sequence[TurnPool], feature_names: Sequence[str]) -> list[TurnPool]:
+    """The pools (columns ``feature_names``) with only the ``CURVE_FEATURES`` columns, in that order."""
     columns = [list(feature_names).index(name) for name in CURVE_FEATURES]
-    return cross_validate_curves([curve_columns(pool, columns) for pool in pools], folds, CURVE_FEATURES)
-
-
-def curve_columns(pool: TurnPool, columns: Sequence[int]) -> TurnPool:
-    return replace(pool, features=pool.features[:, list(columns)])
+    return [replace(pool, features=pool.features[:, columns]) for pool in pools]
 
 
 def fit_ranking(
@@ -125,13 +126,12 @@ def fit_ranking(
         return report
     names = list(starting_weights(replayer))
     pools = turn_pools(replayer, turns, names)
-    curves = fit_curves(
-        [curve_columns(pool, [names.index(n) for n in CURVE_FEATURES]) for pool in pools], CURVE_FEATURES
-    )
+    selected = curve_pools(pools, names)
+    curves = fit_curves(selected, CURVE_FEATURES)
     curves.save(path, fitted_on)
     return {
         "as_configured": as_configured(replayer, pools, names),
-        "cross_validated": cross_validated_curves(pools, names, folds),
+        "cross_validated": cross_validate_curves(selected, folds, CURVE_FEATURES),
         "spans": curves.spans(),
         "saved_to": str(path),
     }
